@@ -1,0 +1,3 @@
+"""icewarp-share: a mail and groupware server built around folder sharing."""
+
+__version__ = "0.1.0"

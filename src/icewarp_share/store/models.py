@@ -1,0 +1,9 @@
+"""Every table of the store, imported so that one metadata knows them all.
+
+Migrations and tests import this module; each front end's tables live in
+the store module that owns them and are listed here.
+"""
+
+from icewarp_share.store.schema import Base
+
+__all__ = ["Base"]
