@@ -5,5 +5,6 @@ the store module that owns them and are listed here.
 """
 
 from icewarp_share.store.schema import Base
+from icewarp_share.store import sharing  # noqa: F401  web_sessions
 
 __all__ = ["Base"]

@@ -1,0 +1,387 @@
+"""The sharing workflow below the front ends: notices, lists, search.
+
+What every front end of sharing needs and no protocol owns lives here:
+
+- the notification a grantee receives when a grant is created or widened,
+  composed as an RFC 5322 message and filed in the grantee's INBOX
+  (``install`` hooks it to ``Directory.grant_listeners``, so a share made
+  from the web, the API, the CLI or IMAP SETACL sends the same notice);
+- the "shared with me" view of one account;
+- the contact search of the grantee picker;
+- the table of web sign-in sessions (the web pages are its only user, but
+  tables belong to the store).
+
+Decisions stay in the ACL core: the lists here are built from
+``Directory.visible`` and ``Directory.decide``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, make_msgid
+from urllib.parse import quote, unquote, urlencode
+
+from sqlalchemy import DateTime, ForeignKey, Integer, String, or_, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from icewarp_share import acl
+from icewarp_share.config import Config
+from icewarp_share.store.directory import GrantChange
+from icewarp_share.store.schema import (
+    Account, Base, Domain, Group, utcnow,
+)
+
+if TYPE_CHECKING:
+    from icewarp_share.store import Store
+
+log = logging.getLogger(__name__)
+
+NOTICE_HEADER = "X-Icewarp-Share"
+"""The machine-readable header of a notification (see ``notice_header``)."""
+
+# Accounts and groups offered by the picker per search, at most.
+SEARCH_LIMIT = 20
+
+Deliver = Callable[[str, bytes], None]
+
+
+class WebSession(Base):
+    """A browser signed in to the web pages.
+
+    Only a hash of the cookie value is kept, so a copy of the database
+    does not let anyone act as a signed-in user. ``csrf`` is the token
+    the pages send back in a header with every state-changing request.
+    """
+
+    __tablename__ = "web_sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow)
+    expires: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), index=True)
+
+
+# region notifications
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What the machine-readable header of a notification says."""
+
+    owner: str
+    path: str
+    kind: str
+    rights: str
+    grantee: str
+
+
+def notice_header(notice: Notice) -> str:
+    """The header value: ``key=value`` pairs, the path percent-encoded.
+
+    Percent-encoding keeps a folder name with spaces, ``;`` or non-ASCII
+    letters inside one header line without RFC 2047 words, so a client
+    can read it with a split.
+    """
+    pairs = (("owner", notice.owner), ("folder", quote(notice.path)),
+             ("kind", notice.kind), ("rights", notice.rights or "none"),
+             ("grantee", notice.grantee))
+    return "; ".join(f"{key}={value}" for key, value in pairs)
+
+
+def parse_notice_header(value: str) -> Notice:
+    """Read back what ``notice_header`` wrote."""
+    fields = {}
+    for part in value.split(";"):
+        key, _, text = part.strip().partition("=")
+        fields[key] = text
+    rights = fields.get("rights", "")
+    return Notice(owner=fields.get("owner", ""),
+                  path=unquote(fields.get("folder", "")),
+                  kind=fields.get("kind", ""),
+                  rights="" if rights == "none" else rights,
+                  grantee=fields.get("grantee", ""))
+
+
+def base_url(config: Config) -> str:
+    """Where the web pages are reached, for links in notifications."""
+    if config.sharing.base_url:
+        return config.sharing.base_url.rstrip("/")
+    if config.http.listen:
+        return "http://" + config.http.listen[0]
+    if config.http.tls_listen:
+        return "https://" + config.http.tls_listen[0]
+    return ""
+
+
+def subscribe_links(base: str, owner: str, path: str) -> tuple[str, str]:
+    """Links to the "Shared with me" page, offering one subscription.
+
+    The page asks for a click before subscribing: a link in a mail must
+    not change anything by itself being fetched.
+    """
+    folder = urlencode({"owner": owner, "path": path, "offer": "folder"})
+    account = urlencode({"owner": owner, "offer": "account"})
+    return f"{base}/shared?{folder}", f"{base}/shared?{account}"
+
+
+def _rights_lines(rights: acl.Rights) -> list[str]:
+    preset = rights.preset_name()
+    head = f"Your rights: {rights.letters or 'none'}"
+    if preset:
+        head += f" ({preset})"
+    return [head] + [f"  {letter}  {acl.describe(letter)}"
+                     for letter in rights.letters]
+
+
+def compose_notice(change: GrantChange, recipient: str, *, sender: str,
+                   owner_name: str = "", base: str = "",
+                   now: datetime | None = None) -> bytes:
+    """The notification telling ``recipient`` about ``change``.
+
+    ``recipient`` is the grantee account, or a member of the grantee
+    group. The body says who shared which folder with which rights and
+    links to the subscribe offers; the ``X-Icewarp-Share`` header says
+    the same for programs.
+    """
+    who = owner_name or change.owner
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = recipient
+    message["Subject"] = f'{who} shared "{change.path}" with you'
+    message["Date"] = format_datetime(now or utcnow())
+    message["Message-ID"] = make_msgid(
+        "share", sender.rpartition("@")[2] or None)
+    # RFC 3834 section 5: an automatic message, not to be answered by
+    # vacation responders.
+    message["Auto-Submitted"] = "auto-generated"
+    message[NOTICE_HEADER] = notice_header(Notice(
+        change.owner, change.path, change.kind.value, change.after.letters,
+        str(change.grantee)))
+    folder_link, account_link = subscribe_links(base, change.owner,
+                                                change.path)
+    through = ""
+    if change.grantee.kind is acl.GranteeKind.GROUP:
+        through = f" through the group {change.grantee.name}"
+    lines = [
+        f"{formataddr((owner_name, change.owner))} shared the "
+        f"{change.kind.value} folder \"{change.path}\" with you{through}.",
+        "",
+        *_rights_lines(change.after),
+        "",
+        "Show this folder in your clients:",
+        f"  {folder_link}",
+        f"Show every folder {change.owner} shares with you, now and later:",
+        f"  {account_link}",
+    ]
+    message.set_content("\n".join(lines) + "\n")
+    return bytes(message)
+
+
+def mail_store_delivery(store: Store) -> Deliver:
+    """Deliver into INBOX through the mail store.
+
+    The mail store is another part of the server; it is imported when the
+    first notice goes out, so this module works (and its composition is
+    tested) without it.
+    """
+    def deliver(recipient: str, message: bytes) -> None:
+        from icewarp_share.store.mail import MailStore
+        MailStore(store).append(recipient, "INBOX", message)
+
+    return deliver
+
+
+class Notifier:
+    """Sends a notice to each account a created or widened grant reaches.
+
+    Account grantees are told, and every member account of a grantee
+    group. Grants to a domain or to ``anyone`` send nothing: one change
+    would fill every mailbox of the domain or the server.
+    """
+
+    def __init__(self, store: Store, config: Config,
+                 deliver: Deliver | None = None) -> None:
+        self.store = store
+        self.config = config
+        self.deliver = deliver or mail_store_delivery(store)
+
+    def __call__(self, change: GrantChange) -> None:
+        """The grant listener: never lets a failure undo the share."""
+        if not change.widened:
+            return
+        try:
+            recipients = self.recipients(change)
+            owner_name = self._owner_name(change.owner)
+        except Exception:
+            log.exception("cannot work out who to notify of a grant on "
+                          "%s/%s", change.owner, change.path)
+            return
+        for recipient in recipients:
+            self._send(change, recipient, owner_name)
+
+    def recipients(self, change: GrantChange) -> list[str]:
+        """The accounts to tell, without the owner, with groupware on."""
+        directory = self.store.directory
+        grantee = change.grantee
+        if grantee.kind is acl.GranteeKind.ACCOUNT:
+            candidates = [grantee.name]
+        elif grantee.kind is acl.GranteeKind.GROUP:
+            candidates = [a.address for a in
+                          directory.member_accounts(grantee.name)]
+        else:
+            return []
+        return [address for address in candidates
+                if address != change.owner
+                and directory.viewer(address).groupware]
+
+    def _owner_name(self, owner: str) -> str:
+        directory = self.store.directory
+        found = directory.find_account(owner)
+        if found is not None:
+            return str(found.display_name or "")
+        return str(directory.group(owner).display_name or "")
+
+    def _send(self, change: GrantChange, recipient: str,
+              owner_name: str) -> None:
+        sharing = self.config.sharing
+        message = compose_notice(
+            change, recipient, sender=sharing.notification_from,
+            owner_name=owner_name, base=base_url(self.config))
+        try:
+            self.deliver(recipient, message)
+        except ImportError:
+            log.warning("no mail store in this server: the notice of "
+                        "%s/%s for %s was not delivered", change.owner,
+                        change.path, recipient)
+        except Exception:
+            log.exception("delivering the notice of %s/%s to %s failed",
+                          change.owner, change.path, recipient)
+        else:
+            log.info("notified %s of rights %s on %s/%s", recipient,
+                     change.after.letters, change.owner, change.path)
+
+
+def install(store: Store, deliver: Deliver | None = None
+            ) -> Notifier | None:
+    """Hook notifications to the store's directory when configured.
+
+    Returns the notifier, or None when ``[sharing] notifications`` is off.
+    Installing twice keeps one notifier. The configuration refuses
+    notifications without a sender before this is reached.
+    """
+    config = store.config
+    if not config.sharing.notifications:
+        return None
+    listeners = store.directory.grant_listeners
+    for listener in listeners:
+        if isinstance(listener, Notifier):
+            return listener
+    notifier = Notifier(store, config, deliver)
+    listeners.append(notifier)
+    return notifier
+
+
+# region shared with me
+
+
+@dataclass(frozen=True)
+class SharedWithMe:
+    """Folders others share with one account, and its subscriptions."""
+
+    folders: list[acl.VisibleFolder]
+    subscriptions: list[acl.Subscription]
+
+
+def shared_with_me(store: Store, user: str) -> SharedWithMe:
+    """Every folder of others the user may look up, and what it follows.
+
+    Group public folders count (members see them without subscribing);
+    the user's own folders and its subscriptions to them do not.
+    """
+    directory = store.directory
+    folders = [v for v in directory.visible(user, subscribed_only=False)
+               if v.via is not acl.Via.OWN]
+    me = acl.address_key(user)
+    subscriptions = [s for s in directory.subscriptions(user)
+                     if acl.address_key(s.owner) != me]
+    return SharedWithMe(folders, subscriptions)
+
+
+# region contact search
+
+
+@dataclass(frozen=True)
+class Contact:
+    """One answer of the grantee picker."""
+
+    address: str
+    name: str
+    kind: str
+    source: str
+
+
+def search_contacts(store: Store, user: str, text: str,
+                    limit: int = SEARCH_LIMIT) -> list[Contact]:
+    """Accounts and groups of the user's domain whose address or name
+    contains ``text``, then contact cards the user may read.
+
+    The directory part stands in for a global address list of the domain,
+    so the picker is useful before anyone flags an address book.
+    """
+    needle = text.strip().lower()
+    if not needle:
+        return []
+    directory = store.directory
+    viewer = directory.viewer(user)
+    found = _directory_matches(store, viewer.domain, needle, limit)
+    seen = {c.address for c in found}
+    for card in _card_matches(store, user, needle, limit):
+        if card.address not in seen:
+            seen.add(card.address)
+            found.append(card)
+    return found[:limit]
+
+
+def _directory_matches(store: Store, domain: str, needle: str,
+                       limit: int) -> list[Contact]:
+    db = store.db
+    pattern = f"%{_escape_like(needle)}%"
+    found = []
+    with db.read() as s:
+        for table, kind in ((Account, "account"), (Group, "group")):
+            rows = s.execute(
+                select(table.address, table.display_name)
+                .join(Domain, Domain.id == table.domain_id)
+                .where(Domain.name == domain, or_(
+                    table.address.ilike(pattern, escape="\\"),
+                    table.display_name.ilike(pattern, escape="\\")))
+                .order_by(table.address).limit(limit))
+            found.extend(Contact(address, name or "", kind, "directory")
+                         for address, name in rows)
+    return found
+
+
+def _escape_like(text: str) -> str:
+    return (text.replace("\\", "\\\\").replace("%", "\\%")
+            .replace("_", "\\_"))
+
+
+def _card_matches(store: Store, user: str, needle: str,
+                  limit: int) -> Iterable[Contact]:
+    """Contact cards of the user's address books and readable GALs.
+
+    Contact items are kept by the calendar and contacts store; until it
+    offers a search this yields nothing.
+    """
+    # Not yet: the contact item store has no search the picker can use;
+    # the directory matches above are all the picker offers until then.
+    return ()
