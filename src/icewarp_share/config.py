@@ -88,6 +88,8 @@ class HttpSection:
         10485760, "Largest DAV or API request body, in bytes (413 above).")
     max_upload_size: int = _opt(
         1073741824, "Largest WebDAV file upload, in bytes (413 above).")
+    web_session_lifetime: int = _opt(
+        28800, "Seconds a sign-in to the web pages lasts.")
 
 
 @dataclass(frozen=True)
