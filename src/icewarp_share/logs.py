@@ -3,6 +3,7 @@
 Levels: DEBUG for protocol traces (never credentials or bodies), INFO for
 requests received and answered, WARNING for what an administrator may act
 on (failed logins, refused access), ERROR for faults with a traceback.
+Twisted's own log events are forwarded to the same handlers.
 """
 
 from __future__ import annotations
@@ -21,3 +22,7 @@ def configure(level: str = "info") -> None:
         "%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
     root.setLevel(level.upper())
+    from twisted.logger import STDLibLogObserver, globalLogBeginner
+
+    globalLogBeginner.beginLoggingTo(
+        [STDLibLogObserver(name="twisted")], redirectStandardIO=False)

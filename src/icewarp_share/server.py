@@ -13,7 +13,7 @@ import sys
 from typing import Any
 
 from icewarp_share import logs
-from icewarp_share.config import Config
+from icewarp_share.config import Config, parse_listen
 from icewarp_share.store import Store
 from icewarp_share.store.db import schema_is_current
 
@@ -49,5 +49,48 @@ def run(config: Config) -> int:
 def start_listeners(config: Config, store: Store,
                     reactor: Any) -> list[str]:
     """Start the listeners the configuration asks for; describe each."""
-    started: list[str] = []
+    from icewarp_share.imap import listeners as imap_listeners
+
+    started = list(imap_listeners.start(config, store, reactor))
+    if config.http.listen or config.http.tls_listen:
+        started += _start_http(config, store, reactor)
     return started
+
+
+def _start_http(config: Config, store: Store, reactor: Any) -> list[str]:
+    from icewarp_share import http, tls
+    from icewarp_share.auth import Authenticator
+    from icewarp_share.dav import caldav, files
+    from icewarp_share.web import make_app as web_app, sharing_install
+
+    sharing_install(store)
+    apps = {"dav": caldav.make_app(store), "webdav": files.make_app(store),
+            "web": web_app(store)}
+    authenticator = Authenticator(store.directory, config.security)
+    site = http.make_site(config, authenticator, apps, reactor,
+                          ready=lambda: _database_ready(store))
+    started = []
+    for value in config.http.listen:
+        host, port = parse_listen(value)
+        reactor.listenTCP(port, site, interface=host)
+        started.append(f"HTTP on {value}")
+    if config.http.tls_listen:
+        options = tls.server_options(config)
+        for value in config.http.tls_listen:
+            host, port = parse_listen(value)
+            reactor.listenSSL(port, site, options, interface=host)
+            started.append(f"HTTPS on {value}")
+    return started
+
+
+def _database_ready(store: Store) -> bool:
+    """Readiness: the database answers (called from a thread pool)."""
+    from sqlalchemy import text
+
+    try:
+        with store.db.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "not ready"
+        log.exception("health check: database unavailable")
+        return False

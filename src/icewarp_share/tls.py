@@ -69,3 +69,17 @@ def _write_private(path: Path, content: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(content)
+
+
+def server_options(config: Config) -> object:
+    """Twisted TLS options for every TLS listener: TLS 1.2 or newer."""
+    from twisted.internet import ssl
+
+    cert_path, key_path = ensure_certificate(config)
+    pem = cert_path.read_bytes() + b"\n" + key_path.read_bytes()
+    certificate = ssl.PrivateCertificate.loadPEM(pem)
+    return ssl.CertificateOptions(
+        privateKey=certificate.privateKey.original,
+        certificate=certificate.original,
+        raiseMinimumTo=ssl.TLSVersion.TLSv1_2,
+    )
