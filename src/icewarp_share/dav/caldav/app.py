@@ -1,0 +1,327 @@
+"""The CalDAV/CardDAV WSGI application: Radicale with our plugins.
+
+Radicale parses the protocol and builds the answers; this subclass wraps
+each request: it removes identity headers a client may not set, limits
+the body size, makes the authenticated account known to the plugins,
+checks the exact ACL right of every write (Radicale only knows "may
+write"), refuses private or confidential items from grantees without the
+administer right, and answers every failure from one table of canned
+replies, so that no exception text reaches a client.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+from xml.sax.saxutils import escape
+
+import radicale
+from radicale import pathutils
+
+from icewarp_share import acl
+from icewarp_share.dav.caldav import privacy
+from icewarp_share.dav.caldav.auth import ACCOUNT_KEY
+from icewarp_share.dav.caldav.places import Place, PlaceKind, Places
+from icewarp_share.dav.caldav.request import (
+    RequestState, current, serving,
+)
+from icewarp_share.store.items import MAX_HREF, ItemStore
+
+log = logging.getLogger(__name__)
+
+StartResponse = Callable[..., Any]
+
+STRIPPED_HEADERS = ("HTTP_X_SCRIPT_NAME", "HTTP_X_REMOTE_USER",
+                    "HTTP_X_REMOTE_ADDR", "REMOTE_USER")
+STRIPPED_PREFIXES = ("HTTP_X_FORWARDED_",)
+
+NAMESPACE = "urn:icewarp-share:dav"
+"""Namespace of our own error elements (the reason of a refusal)."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A canned answer: status line, extra headers, body."""
+
+    status: str
+    body: bytes
+    headers: tuple[tuple[str, str], ...] = ()
+    content_type: str = "text/plain; charset=utf-8"
+
+
+REPLIES: dict[str, Reply] = {
+    "unauthorized": Reply(
+        "401 Unauthorized", b"Authentication required.\n",
+        (("WWW-Authenticate", 'Basic realm="icewarp-share", '
+          'charset="UTF-8"'),)),
+    "bad-request": Reply("400 Bad Request", b"The request is malformed.\n"),
+    "not-found": Reply("404 Not Found",
+                       b"The requested resource could not be found.\n"),
+    "too-large": Reply("413 Content Too Large",
+                       b"The request body is too large.\n"),
+    "error": Reply("500 Internal Server Error",
+                   b"The server could not answer this request.\n"),
+}
+"""Every answer this application makes itself, by meaning."""
+
+
+def _xml_error(body: str) -> bytes:
+    return ('<?xml version="1.0" encoding="utf-8"?>\n'
+            f'<D:error xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"'
+            f' xmlns:I="{NAMESPACE}">{body}</D:error>\n').encode()
+
+
+def need_privilege(href: str, privilege: str,
+                   reason: str | None = None) -> Reply:
+    """403 with RFC 3744 7.1.1 ``need-privileges`` and an optional reason."""
+    body = ("<D:need-privileges><D:resource>"
+            f"<D:href>{escape(href)}</D:href>"
+            f"<D:privilege><D:{privilege}/></D:privilege>"
+            "</D:resource></D:need-privileges>")
+    if reason:
+        body += f"<I:reason>{escape(reason)}</I:reason>"
+    return Reply("403 Forbidden", _xml_error(body),
+                 content_type="application/xml; charset=utf-8")
+
+
+def precondition(element: str, reason: str) -> Reply:
+    """403 naming a failed CalDAV/CardDAV precondition, with a reason."""
+    body = f"<{element}/><I:reason>{escape(reason)}</I:reason>"
+    return Reply("403 Forbidden", _xml_error(body),
+                 content_type="application/xml; charset=utf-8")
+
+
+def _strip_identity_headers(environ: dict[str, Any]) -> None:
+    for key in list(environ):
+        if key in STRIPPED_HEADERS or key.startswith(STRIPPED_PREFIXES):
+            del environ[key]
+
+
+def _utf8_path(environ: dict[str, Any]) -> bool:
+    """Turn PEP 3333's latin-1 PATH_INFO into the text Radicale expects."""
+    raw = environ.get("PATH_INFO", "")
+    try:
+        environ["PATH_INFO"] = raw.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return False
+    return True
+
+
+def _read_body(environ: dict[str, Any], limit: int) -> bytes | None:
+    """The whole request body, or None when it exceeds ``limit``."""
+    stream = environ.get("wsgi.input")
+    length_text = environ.get("CONTENT_LENGTH") or ""
+    if stream is None:
+        return b""
+    if length_text.isdigit():
+        length = int(length_text)
+        if length > limit:
+            return None
+        return stream.read(length) if length else b""
+    data = stream.read(limit + 1)
+    return None if len(data) > limit else data
+
+
+class Application(radicale.Application):
+    """Radicale's application with our checks around each request."""
+
+    def __init__(self, configuration: Any, places: Places,
+                 items: ItemStore, body_limit: int) -> None:
+        self.places = places
+        self.items = items
+        self.body_limit = body_limit
+        super().__init__(configuration)
+
+    def __call__(self, environ: dict[str, Any],
+                 start_response: StartResponse) -> Iterable[bytes]:
+        started = time.monotonic()
+        method = environ.get("REQUEST_METHOD", "")
+        path = environ.get("PATH_INFO", "")
+        account = environ.get(ACCOUNT_KEY) or ""
+        log.info("received %s %s from %s as %s", method, path,
+                 environ.get("REMOTE_ADDR", "?"), account or "nobody")
+        try:
+            status, headers, body = self._serve(environ)
+        except Exception:
+            log.exception("%s %s failed", method, path)
+            status, headers, body = self._canned(REPLIES["error"])
+        start_response(status, headers)
+        log.info("answered %s %s: %s in %.3f s", method, path,
+                 status.partition(" ")[0], time.monotonic() - started)
+        return body
+
+    def _serve(self, environ: dict[str, Any]
+               ) -> tuple[str, list[tuple[str, str]], list[bytes]]:
+        _strip_identity_headers(environ)
+        account = environ.get(ACCOUNT_KEY) or ""
+        if not account:
+            return self._canned(REPLIES["unauthorized"])
+        if not _utf8_path(environ):
+            return self._canned(REPLIES["bad-request"])
+        body = _read_body(environ, self.body_limit)
+        if body is None:
+            return self._canned(REPLIES["too-large"])
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        state = RequestState(account.lower(), None)
+        state.freebusy = _asks_freebusy(environ, body)
+        with serving(state):
+            refusal = self._refusal(environ, state, body)
+            if refusal is not None:
+                return self._canned(refusal)
+            return self._radicale(environ)
+
+    def _radicale(self, environ: dict[str, Any]
+                  ) -> tuple[str, list[tuple[str, str]], list[bytes]]:
+        answer: dict[str, Any] = {}
+
+        def start(status: str, headers: list[tuple[str, str]],
+                  exc_info: Any = None) -> None:
+            answer["status"], answer["headers"] = status, headers
+
+        body = list(super().__call__(environ, start))
+        return answer["status"], list(answer["headers"]), body
+
+    @staticmethod
+    def _canned(reply: Reply
+                ) -> tuple[str, list[tuple[str, str]], list[bytes]]:
+        headers = [("Content-Type", reply.content_type),
+                   ("Content-Length", str(len(reply.body))),
+                   *reply.headers]
+        return reply.status, headers, [reply.body]
+
+    # region checks of writes, before Radicale runs them
+
+    def _refusal(self, environ: dict[str, Any], state: RequestState,
+                 body: bytes) -> Reply | None:
+        """A reply refusing the request, or None to let Radicale run it."""
+        method = environ.get("REQUEST_METHOD", "").upper()
+        check = _CHECKS.get(method)
+        if check is None:
+            return None
+        path = pathutils.sanitize_path(environ.get("PATH_INFO", ""))
+        href = environ.get("SCRIPT_NAME", "") + path
+        place = self.places.resolve(state, path.strip("/"))
+        return check(self, place, href, body)
+
+    def _check_put(self, place: Place | None, href: str,
+                   body: bytes) -> Reply | None:
+        if place is None:
+            return None
+        if place.kind is not PlaceKind.ITEM:
+            return need_privilege(href, "write-content",
+                                  "only single items can be uploaded")
+        folder = place.folder
+        assert folder is not None
+        if len(place.href) > MAX_HREF:
+            return REPLIES["bad-request"]
+        stored = self.items.get(folder.folder_id, [place.href])
+        existing = stored.get(place.href)
+        if existing is not None and privacy.present(existing,
+                                                    folder) is None:
+            log.warning("%s may not overwrite a hidden item in %s",
+                        self._who(), folder.url)
+            return need_privilege(href, "bind")
+        needed = acl.Operation.CREATE_ITEM if existing is None \
+            else acl.Operation.WRITE_ITEM
+        if not folder.allows(needed):
+            log.warning("refused %s for %s on %s", needed.value,
+                        self._who(), folder.url)
+            privilege = "bind" if existing is None else "write-content"
+            return need_privilege(href, privilege)
+        return self._check_content(folder, href, body)
+
+    def _check_content(self, folder: Any, href: str,
+                       body: bytes) -> Reply | None:
+        text = body.decode("utf-8", "replace")
+        item_class = privacy.item_class(text)
+        reason = acl.write_refusal_reason(item_class, folder.is_owner,
+                                          folder.rights)
+        if reason is not None:
+            log.warning("refused a %s item from %s in %s", item_class.value,
+                        self._who(), folder.url)
+            return need_privilege(href, "write-acl", reason)
+        expected = folder.component
+        if expected is not None:
+            found = privacy.components(text)
+            if found and found != {expected}:
+                return precondition(
+                    "C:supported-calendar-component",
+                    f"this collection holds {expected} components only")
+        return None
+
+    def _check_delete(self, place: Place | None, href: str,
+                      body: bytes) -> Reply | None:
+        if place is None:
+            return None
+        if place.kind is not PlaceKind.ITEM:
+            return need_privilege(href, "unbind",
+                                  "collections are not deleted over DAV")
+        folder = place.folder
+        assert folder is not None
+        existing = self.items.get(folder.folder_id, [place.href]).get(
+            place.href)
+        if existing is None or privacy.present(existing, folder) is None:
+            return REPLIES["not-found"]
+        if not folder.allows(acl.Operation.REMOVE_ITEM):
+            log.warning("refused delete for %s on %s", self._who(),
+                        folder.url)
+            return need_privilege(href, "unbind")
+        return None
+
+    def _check_proppatch(self, place: Place | None, href: str,
+                         body: bytes) -> Reply | None:
+        if place is None or place.kind is not PlaceKind.COLLECTION:
+            return None
+        folder = place.folder
+        assert folder is not None
+        if folder.allows(acl.Operation.ADMINISTER):
+            return None
+        log.warning("refused PROPPATCH for %s on %s", self._who(),
+                    folder.url)
+        return need_privilege(href, "write-properties")
+
+    def _check_create(self, place: Place | None, href: str,
+                      body: bytes) -> Reply | None:
+        return need_privilege(href, "bind",
+                              "folders are created in the web pages")
+
+    def _check_move(self, place: Place | None, href: str,
+                    body: bytes) -> Reply | None:
+        return need_privilege(href, "unbind", "items are not moved over DAV")
+
+    @staticmethod
+    def _who() -> str:
+        state = current()
+        return state.account if state is not None else "?"
+
+
+_CHECKS: dict[str, Callable[..., Reply | None]] = {
+    "PUT": Application._check_put,
+    "DELETE": Application._check_delete,
+    "PROPPATCH": Application._check_proppatch,
+    "MKCOL": Application._check_create,
+    "MKCALENDAR": Application._check_create,
+    "MOVE": Application._check_move,
+}
+
+
+def _asks_freebusy(environ: dict[str, Any], body: bytes) -> bool:
+    """Whether the request is a free-busy query (REPORT or GET view)."""
+    method = environ.get("REQUEST_METHOD", "").upper()
+    if method in ("GET", "HEAD"):
+        return "view=freebusy" in environ.get("QUERY_STRING", "")
+    if method != "REPORT" or b"free-busy-query" not in body:
+        return False
+    try:
+        import defusedxml.ElementTree as SafeET
+
+        root = SafeET.fromstring(body)
+    except Exception:  # noqa: BLE001 - a bad body is Radicale's to refuse
+        return False
+    return bool(root.tag == "{urn:ietf:params:xml:ns:caldav}free-busy-query")

@@ -1,0 +1,364 @@
+"""Radicale's storage plugin over our database.
+
+Collections are our folders as the requesting viewer reaches them
+(``places``); items come from the item store. Every item handed to
+Radicale, whichever request asks, is built by ``privacy.present``: that
+is the one privacy filter. Time-range queries, UID look-ups and sync
+deltas are answered from indexed columns instead of parsing every item.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import hashlib
+import logging
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+from radicale import item as radicale_item
+from radicale import storage as radicale_storage
+from radicale.item import filter as radicale_filter
+
+from icewarp_share import acl
+from icewarp_share.dav.caldav import privacy
+from icewarp_share.dav.caldav.places import (
+    FolderView, Place, PlaceKind, Places,
+)
+from icewarp_share.dav.caldav.request import RequestState, current
+from icewarp_share.store import Store
+from icewarp_share.store.items import ItemFacts, ItemStore, StoredItem
+
+log = logging.getLogger(__name__)
+
+SYNC_PREFIX = "urn:icewarp-share:sync:"
+"""Sync tokens are ``urn:icewarp-share:sync:<folder id>:<modseq>``."""
+
+COLOR_KEY = "ICAL:calendar-color"
+
+# Properties that say what a collection is; clients may not change them.
+_FIXED_PROPS = frozenset({"tag", "C:supported-calendar-component-set"})
+
+
+def _http_date(value: datetime) -> str:
+    """An HTTP-date (RFC 9110 5.6.7) for Last-Modified."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return email.utils.format_datetime(value.astimezone(timezone.utc),
+                                       usegmt=True)
+
+
+def _state() -> RequestState:
+    """The current request's state; plugins are only called inside one."""
+    state = current()
+    if state is None:
+        raise RuntimeError("DAV storage used outside a request")
+    return state
+
+
+class Root(radicale_storage.BaseCollection):
+    """The DAV root: its only member is the viewer's own home."""
+
+    def __init__(self, storage: Storage) -> None:
+        self._storage = storage
+
+    @property
+    def path(self) -> str:
+        return ""
+
+    def get_meta(self, key: str | None = None) -> Any:
+        return {} if key is None else None
+
+    def get_all(self) -> Iterable[radicale_item.Item]:
+        return ()
+
+    def get_multi(self, hrefs: Iterable[str]) -> Iterable[Any]:
+        return ((href, None) for href in hrefs)
+
+    @property
+    def last_modified(self) -> str:
+        return _http_date(datetime.now(timezone.utc))
+
+
+class Home(Root):
+    """A user's principal, calendar home and address-book home in one."""
+
+    def __init__(self, storage: Storage, address: str) -> None:
+        super().__init__(storage)
+        self._address = address
+
+    @property
+    def path(self) -> str:
+        return self._address
+
+
+class Collection(radicale_storage.BaseCollection):
+    """One folder, as the requesting viewer reaches it."""
+
+    def __init__(self, storage: Storage, folder: FolderView) -> None:
+        self._storage = storage
+        self.folder = folder
+        self._items = storage.items
+
+    # region identity
+
+    @property
+    def path(self) -> str:
+        return self.folder.url
+
+    @property
+    def owner(self) -> str:
+        return self.folder.owner
+
+    @property
+    def is_principal(self) -> bool:
+        return False
+
+    @property
+    def last_modified(self) -> str:
+        latest = [item.last_modified for item in self._visible()]
+        stamps = [email.utils.parsedate_to_datetime(text)
+                  for text in latest if text]
+        return _http_date(max(stamps, default=datetime(
+            1970, 1, 1, tzinfo=timezone.utc)))
+
+    # region reading: everything goes through privacy.present
+
+    def _item(self, stored: StoredItem,
+              purpose: privacy.Purpose = privacy.Purpose.READ
+              ) -> radicale_item.Item | None:
+        """The Radicale item the viewer gets for ``stored``, or None."""
+        shown = privacy.present(stored, self.folder, purpose)
+        if shown is None:
+            return None
+        facts = stored.facts
+        component = "" if facts.component == "VCARD" else facts.component
+        return radicale_item.Item(
+            collection=self, href=stored.href,
+            last_modified=_http_date(stored.updated), text=shown.text,
+            etag=shown.etag, uid=facts.uid, component_name=component,
+            time_range=(facts.start, facts.end))
+
+    def _visible(self) -> list[radicale_item.Item]:
+        key = ("items", self.folder.folder_id, self.folder.url)
+        cache = _state().cache
+        if key not in cache:
+            shown = (self._item(s) for s in self._items.all(
+                self.folder.folder_id))
+            cache[key] = [item for item in shown if item is not None]
+        found: list[radicale_item.Item] = cache[key]
+        return found
+
+    def get_all(self) -> Iterable[radicale_item.Item]:
+        return list(self._visible())
+
+    def get_multi(self, hrefs: Iterable[str]
+                  ) -> Iterable[tuple[str, radicale_item.Item | None]]:
+        wanted = list(dict.fromkeys(hrefs))
+        found = self._items.get(self.folder.folder_id, wanted)
+        for href in wanted:
+            stored = found.get(href)
+            yield href, None if stored is None else self._item(stored)
+
+    def get_filtered(self, filters: Iterable[ET.Element]
+                     ) -> Iterable[tuple[radicale_item.Item, bool]]:
+        """Items that may match: an indexed time-range and type lookup.
+
+        Radicale re-checks the full filter unless the answer says the
+        lookup was exact; either way it tests what ``present`` returned.
+        """
+        tag, start, end, simple = radicale_filter.simplify_prefilters(
+            filters, self.tag)
+        purpose = privacy.Purpose.READ
+        if _state().freebusy:
+            purpose = privacy.Purpose.FREEBUSY
+        rows = self._items.in_range(self.folder.folder_id, tag, start, end)
+        for stored in rows:
+            item = self._item(stored, purpose)
+            if item is None:
+                continue
+            istart, iend = stored.facts.start, stored.facts.end
+            yield item, simple and (start <= istart or iend <= end)
+
+    def has_uid(self, uid: str) -> bool:
+        return self._items.href_of_uid(self.folder.folder_id, uid) \
+            is not None
+
+    @property
+    def etag(self) -> str:
+        """The CTag: a digest of what this viewer sees, nothing more."""
+        digest = hashlib.sha256()
+        for item in self._visible():
+            digest.update(f"{item.href}/{item.etag}\n".encode())
+        meta = sorted(self.get_meta().items())
+        digest.update(repr(meta).encode())
+        return '"%s"' % digest.hexdigest()
+
+    def sync(self, old_token: str = "") -> tuple[str, Iterable[str]]:
+        """The current token and the hrefs changed since ``old_token``.
+
+        Hidden items never appear, and their writes never move the token.
+        An item that became hidden is reported (as gone) only to a viewer
+        who could once see it.
+        """
+        since = self._parse_token(old_token)
+        changed: list[str] = []
+        newest = since
+        for change in self._items.changes(self.folder.folder_id, since):
+            if not self._reportable(change.href, change.item_class,
+                                    change.deleted, initial=not since):
+                continue
+            changed.append(change.href)
+            newest = max(newest, change.modseq)
+        token = f"{SYNC_PREFIX}{self.folder.folder_id}:{newest}"
+        return token, changed
+
+    def _parse_token(self, token: str) -> int:
+        if not token:
+            return 0
+        folder, _, modseq = token.removeprefix(SYNC_PREFIX).partition(":")
+        if not token.startswith(SYNC_PREFIX) or not modseq.isdigit() or \
+                folder != str(self.folder.folder_id):
+            raise ValueError("unknown sync token")
+        if int(modseq) > self._items.modseq(self.folder.folder_id):
+            raise ValueError("sync token from the future")
+        return int(modseq)
+
+    def _reportable(self, href: str, item_class: str, deleted: bool,
+                    initial: bool) -> bool:
+        if initial and deleted:
+            return False
+        if not privacy.hidden(item_class, self.folder):
+            return True
+        if initial:
+            return False
+        seen = self._items.classes_seen(self.folder.folder_id, href)
+        return any(not privacy.hidden(c, self.folder) for c in seen)
+
+    # region metadata
+
+    def get_meta(self, key: str | None = None) -> Any:
+        meta = self._meta()
+        return meta if key is None else meta.get(key)
+
+    def _meta(self) -> dict[str, str]:
+        cache = _state().cache
+        key = ("meta", self.folder.folder_id, self.folder.url)
+        if key not in cache:
+            stored = self._items.props(self.folder.folder_id)
+            meta = {k: v for k, v in stored.items() if k not in _FIXED_PROPS}
+            meta["tag"] = self.folder.tag
+            component = self.folder.component
+            if component is not None:
+                meta["C:supported-calendar-component-set"] = component
+            if not self.folder.is_owner:
+                meta["D:displayname"] = self.folder.name
+            else:
+                meta.setdefault("D:displayname", self.folder.name)
+            cache[key] = meta
+        found: dict[str, str] = cache[key]
+        return dict(found)
+
+    def set_meta(self, props: Mapping[str, str]) -> None:
+        kept = {k: v for k, v in props.items() if k not in _FIXED_PROPS}
+        self._items.set_props(self.folder.folder_id, kept)
+        _state().cache.pop(("meta", self.folder.folder_id, self.folder.url),
+                           None)
+
+    # region writing
+
+    def upload(self, href: str, item: radicale_item.Item
+               ) -> tuple[radicale_item.Item, radicale_item.Item | None]:
+        text = item.serialize()
+        component = item.component_name or "VCARD"
+        start, end = item.time_range
+        facts = ItemFacts(item.uid, component,
+                          privacy.item_class(text).value, start, end,
+                          privacy.etag_of(text))
+        new, old = self._items.put(self.folder.folder_id, href, text, facts)
+        _state().cache.pop(("items", self.folder.folder_id, self.folder.url),
+                           None)
+        uploaded = self._item(new)
+        assert uploaded is not None
+        return uploaded, None if old is None else self._item(old)
+
+    def delete(self, href: str | None = None) -> None:
+        if href is None:
+            raise ValueError("collections are not deleted over DAV")
+        self._items.delete(self.folder.folder_id, href)
+        _state().cache.pop(("items", self.folder.folder_id, self.folder.url),
+                           None)
+
+
+class Storage(radicale_storage.BaseStorage):
+    """Radicale's entry point: discovery of collections and items."""
+
+    _supports_unicode = True
+    _supports_trailing_whitespace = False
+    _supports_problematic_chars = False
+
+    def __init__(self, configuration: Any, store: Store) -> None:
+        super().__init__(configuration)
+        self.store = store
+        self.items = ItemStore(store.db)
+        self.places = Places(store)
+
+    def discover(self, path: str, depth: str = "0",
+                 child_context_manager: Any = None,
+                 user_groups: Any = frozenset()) -> Iterable[Any]:
+        state = _state()
+        place = self.places.resolve(state, path.strip("/"))
+        if place is None:
+            return
+        found = self._object(place)
+        if found is None:
+            return
+        yield found
+        if depth == "0":
+            return
+        yield from self._members(state, place, found)
+
+    def _object(self, place: Place) -> Any:
+        if place.kind is PlaceKind.ROOT:
+            return Root(self)
+        if place.kind is PlaceKind.HOME:
+            return Home(self, place.home)
+        assert place.folder is not None
+        collection = Collection(self, place.folder)
+        if place.kind is PlaceKind.COLLECTION:
+            return collection
+        item, = (found for _, found in collection.get_multi([place.href]))
+        return item
+
+    def _members(self, state: RequestState, place: Place,
+                 found: Any) -> Iterator[Any]:
+        if place.kind is PlaceKind.ROOT:
+            viewer = self.places.viewer(state)
+            if viewer is not None:
+                yield Home(self, viewer.address)
+        elif place.kind is PlaceKind.HOME:
+            for folder in self.places.home_members(state):
+                yield Collection(self, folder)
+        elif place.kind is PlaceKind.COLLECTION:
+            if place.folder is not None and (
+                    place.folder.allows(acl.Operation.READ)):
+                yield from found.get_all()
+
+    def create_collection(self, href: str, items: Any = None,
+                          props: Any = None) -> Any:
+        raise ValueError("collections are created by the administrator")
+
+    def move(self, item: radicale_item.Item, to_collection: Any,
+             to_href: str) -> None:
+        raise ValueError("items are not moved between collections")
+
+    @contextlib.contextmanager
+    def acquire_lock(self, mode: str, user: str = "", *args: Any,
+                     **kwargs: Any) -> Iterator[None]:
+        # Every store operation is its own database transaction.
+        yield
+
+    def verify(self) -> bool:
+        return True

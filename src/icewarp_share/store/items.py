@@ -1,0 +1,264 @@
+"""Calendar and contact items, their collection properties and change log.
+
+Each item is stored whole (its iCalendar or vCard text) next to what the
+server asks about it without parsing: UID, component type, access class
+and the time range it covers. Time-range queries and privacy filtering
+are therefore indexed lookups. Every write bumps the folder's ``modseq``
+and appends a row to the change log, from which sync tokens (RFC 6578)
+are answered. The front end extracts the metadata; this module stores it
+and decides nothing about who may see what.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text,
+    UniqueConstraint, delete, func, select, update,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from icewarp_share.store.db import Database
+from icewarp_share.store.schema import Base, Folder, utcnow
+
+MAX_HREF = 255
+"""Longest item name (the last URL segment) accepted, in characters."""
+
+
+class Item(Base):
+    """One calendar object or vCard in a folder, with its extracted facts.
+
+    ``start`` and ``end`` are POSIX seconds enclosing every occurrence
+    (an endless recurrence ends far in the future); ``item_class`` is the
+    most restrictive CLASS of its components.
+    """
+
+    __tablename__ = "dav_items"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    folder_id: Mapped[int] = mapped_column(
+        ForeignKey("folders.id", ondelete="CASCADE"))
+    href: Mapped[str] = mapped_column(String(MAX_HREF))
+    uid: Mapped[str] = mapped_column(String(1024))
+    component: Mapped[str] = mapped_column(String(16))
+    item_class: Mapped[str] = mapped_column(String(16))
+    start: Mapped[int] = mapped_column(BigInteger)
+    end: Mapped[int] = mapped_column(BigInteger)
+    etag: Mapped[str] = mapped_column(String(80))
+    body: Mapped[str] = mapped_column(Text)
+    modseq: Mapped[int] = mapped_column(BigInteger)
+    updated: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow)
+    __table_args__ = (
+        UniqueConstraint("folder_id", "href", name="uq_dav_item_href"),
+        Index("ix_dav_items_uid", "folder_id", "uid"),
+        Index("ix_dav_items_range", "folder_id", "component", "start",
+              "end"),
+        Index("ix_dav_items_class", "folder_id", "item_class"),
+    )
+
+
+class ItemChange(Base):
+    """One write to an item: the change log that sync tokens point into."""
+
+    __tablename__ = "dav_changes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    folder_id: Mapped[int] = mapped_column(
+        ForeignKey("folders.id", ondelete="CASCADE"))
+    href: Mapped[str] = mapped_column(String(MAX_HREF))
+    modseq: Mapped[int] = mapped_column(BigInteger)
+    item_class: Mapped[str] = mapped_column(String(16))
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    __table_args__ = (
+        Index("ix_dav_changes_seq", "folder_id", "modseq"),
+    )
+
+
+class CollectionProps(Base):
+    """Properties a client set on a collection (PROPPATCH), as JSON."""
+
+    __tablename__ = "dav_collection_props"
+    folder_id: Mapped[int] = mapped_column(
+        ForeignKey("folders.id", ondelete="CASCADE"), primary_key=True)
+    props: Mapped[str] = mapped_column(Text, default="{}")
+
+
+@dataclass(frozen=True)
+class ItemFacts:
+    """What the front end extracted from an item before storing it."""
+
+    uid: str
+    component: str
+    item_class: str
+    start: int
+    end: int
+    etag: str
+
+
+@dataclass(frozen=True)
+class StoredItem:
+    """An item as read back: its text and its facts."""
+
+    href: str
+    body: str
+    facts: ItemFacts
+    modseq: int
+    updated: datetime
+
+
+@dataclass(frozen=True)
+class Change:
+    """The latest change of one href after some modseq."""
+
+    href: str
+    modseq: int
+    item_class: str
+    deleted: bool
+
+
+def _stored(row: Item) -> StoredItem:
+    facts = ItemFacts(row.uid, row.component, row.item_class, row.start,
+                      row.end, row.etag)
+    return StoredItem(row.href, row.body, facts, row.modseq, row.updated)
+
+
+def _bump(s: Session, folder_id: int) -> int:
+    """Raise the folder's modseq by one and return the new value."""
+    s.execute(update(Folder).where(Folder.id == folder_id)
+              .values(modseq=Folder.modseq + 1))
+    value = s.scalar(select(Folder.modseq).where(Folder.id == folder_id))
+    assert value is not None
+    return int(value)
+
+
+class ItemStore:
+    """Reads and writes of items, each in its own transaction."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def all(self, folder_id: int) -> list[StoredItem]:
+        """Every item of a folder, by href."""
+        with self.db.read() as s:
+            rows = s.scalars(select(Item).where(Item.folder_id == folder_id)
+                             .order_by(Item.href))
+            return [_stored(row) for row in rows]
+
+    def get(self, folder_id: int,
+            hrefs: Iterable[str]) -> dict[str, StoredItem]:
+        """The items found among ``hrefs``; missing ones are left out."""
+        wanted = sorted(set(hrefs))
+        found: dict[str, StoredItem] = {}
+        with self.db.read() as s:
+            for chunk in range(0, len(wanted), 500):
+                rows = s.scalars(select(Item).where(
+                    Item.folder_id == folder_id,
+                    Item.href.in_(wanted[chunk:chunk + 500])))
+                found.update((row.href, _stored(row)) for row in rows)
+        return found
+
+    def in_range(self, folder_id: int, component: str | None,
+                 start: int, end: int) -> list[StoredItem]:
+        """Items of one component type overlapping [start, end)."""
+        query = select(Item).where(Item.folder_id == folder_id,
+                                   Item.start < end, Item.end > start)
+        if component is not None:
+            query = query.where(Item.component == component)
+        with self.db.read() as s:
+            return [_stored(row) for row in s.scalars(
+                query.order_by(Item.href))]
+
+    def href_of_uid(self, folder_id: int, uid: str) -> str | None:
+        """The href holding ``uid`` in the folder, if any."""
+        with self.db.read() as s:
+            return s.scalar(select(Item.href).where(
+                Item.folder_id == folder_id, Item.uid == uid).limit(1))
+
+    def put(self, folder_id: int, href: str, body: str,
+            facts: ItemFacts) -> tuple[StoredItem, StoredItem | None]:
+        """Create or replace an item; return it and the one replaced."""
+        with self.db.write() as s:
+            row = s.scalar(select(Item).where(Item.folder_id == folder_id,
+                                              Item.href == href))
+            old = None if row is None else _stored(row)
+            modseq = _bump(s, folder_id)
+            if row is None:
+                row = Item(folder_id=folder_id, href=href)
+                s.add(row)
+            row.uid, row.component = facts.uid, facts.component
+            row.item_class, row.etag = facts.item_class, facts.etag
+            row.start, row.end = facts.start, facts.end
+            row.body, row.modseq, row.updated = body, modseq, utcnow()
+            s.add(ItemChange(folder_id=folder_id, href=href, modseq=modseq,
+                             item_class=facts.item_class, deleted=False))
+            s.flush()
+            return _stored(row), old
+
+    def delete(self, folder_id: int, href: str) -> StoredItem | None:
+        """Remove an item; return it, or None when there was none."""
+        with self.db.write() as s:
+            row = s.scalar(select(Item).where(Item.folder_id == folder_id,
+                                              Item.href == href))
+            if row is None:
+                return None
+            old = _stored(row)
+            modseq = _bump(s, folder_id)
+            s.execute(delete(Item).where(Item.id == row.id))
+            s.add(ItemChange(folder_id=folder_id, href=href, modseq=modseq,
+                             item_class=old.facts.item_class, deleted=True))
+            return old
+
+    def changes(self, folder_id: int, since: int) -> list[Change]:
+        """The latest change of each href changed after ``since``."""
+        with self.db.read() as s:
+            rows = s.execute(
+                select(ItemChange.href, ItemChange.modseq,
+                       ItemChange.item_class, ItemChange.deleted)
+                .where(ItemChange.folder_id == folder_id,
+                       ItemChange.modseq > since)
+                .order_by(ItemChange.modseq))
+            latest: dict[str, Change] = {}
+            for href, modseq, item_class, deleted in rows:
+                latest[href] = Change(href, modseq, item_class, deleted)
+        return sorted(latest.values(), key=lambda change: change.modseq)
+
+    def classes_seen(self, folder_id: int, href: str) -> set[str]:
+        """Every class the item at ``href`` ever had, per the change log."""
+        with self.db.read() as s:
+            return set(s.scalars(select(ItemChange.item_class).distinct()
+                                 .where(ItemChange.folder_id == folder_id,
+                                        ItemChange.href == href)))
+
+    def modseq(self, folder_id: int) -> int:
+        """The folder's current modseq."""
+        with self.db.read() as s:
+            value = s.scalar(select(Folder.modseq)
+                             .where(Folder.id == folder_id))
+        return int(value or 0)
+
+    def oldest_change(self, folder_id: int) -> int:
+        """The lowest modseq still in the change log (0 when empty)."""
+        with self.db.read() as s:
+            value = s.scalar(select(func.min(ItemChange.modseq))
+                             .where(ItemChange.folder_id == folder_id))
+        return int(value or 0)
+
+    def props(self, folder_id: int) -> dict[str, str]:
+        """The properties clients set on the folder's collection."""
+        with self.db.read() as s:
+            row = s.get(CollectionProps, folder_id)
+            return {} if row is None else dict(json.loads(row.props))
+
+    def set_props(self, folder_id: int, props: dict[str, str]) -> None:
+        """Replace the properties of the folder's collection."""
+        text = json.dumps(props, sort_keys=True)
+        with self.db.write() as s:
+            row = s.get(CollectionProps, folder_id)
+            if row is None:
+                s.add(CollectionProps(folder_id=folder_id, props=text))
+            else:
+                row.props = text
+            _bump(s, folder_id)
