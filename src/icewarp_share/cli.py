@@ -12,7 +12,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from icewarp_share import acl, config as configuration
+from icewarp_share import acl
+from icewarp_share import config as configuration
 from icewarp_share.store import Store, open_store
 from icewarp_share.store.db import schema_is_current
 from icewarp_share.store.errors import Invalid, StoreError

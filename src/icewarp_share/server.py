@@ -61,7 +61,8 @@ def _start_http(config: Config, store: Store, reactor: Any) -> list[str]:
     from icewarp_share import http, tls
     from icewarp_share.auth import Authenticator
     from icewarp_share.dav import caldav, files
-    from icewarp_share.web import make_app as web_app, sharing_install
+    from icewarp_share.web import make_app as web_app
+    from icewarp_share.web import sharing_install
 
     sharing_install(store)
     apps = {"dav": caldav.make_app(store), "webdav": files.make_app(store),
@@ -91,6 +92,6 @@ def _database_ready(store: Store) -> bool:
         with store.db.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         return True
-    except Exception:  # noqa: BLE001 - any failure means "not ready"
+    except Exception:
         log.exception("health check: database unavailable")
         return False

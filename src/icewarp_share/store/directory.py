@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -136,9 +137,9 @@ class Directory:
     """Operations on the directory, each in its own transaction."""
 
     def __init__(self, db: Database,
-                 prefixes: acl.Prefixes = acl.Prefixes()) -> None:
+                 prefixes: acl.Prefixes | None = None) -> None:
         self.db = db
-        self.prefixes = prefixes
+        self.prefixes = prefixes or acl.Prefixes()
         self.grant_listeners: list[GrantListener] = []
 
     # region settings
@@ -641,14 +642,15 @@ def _subscription_owner(who: Owner) -> dict[str, int]:
     return {"owner_group_id": who.id}
 
 
-def _owned(who: Owner) -> Select[tuple[Folder]]:
+def _owned(who: Owner) -> Select[Any]:
     if who.kind is acl.OwnerKind.ACCOUNT:
         return select(Folder).where(Folder.account_id == who.id)
     return select(Folder).where(Folder.group_id == who.id)
 
 
 def _find_folder(s: Session, who: Owner, path: str) -> Folder | None:
-    return s.scalar(_owned(who).where(Folder.path == path))
+    found: Folder | None = s.scalar(_owned(who).where(Folder.path == path))
+    return found
 
 
 def _folder(s: Session, who: Owner, path: str) -> Folder:
@@ -844,7 +846,7 @@ def _candidate_folders(s: Session, account: Account, viewer: acl.Viewer,
     if not subscribed_only:
         for who in _owners_granting(s, viewer):
             owners[who.address] = who
-    rows = []
+    rows: list[tuple[Owner, Folder]] = []
     for who in owners.values():
         rows.extend((who, f) for f in s.scalars(_owned(who)))
     return rows
