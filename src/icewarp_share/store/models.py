@@ -4,6 +4,7 @@ Migrations and tests import this module; each front end's tables live in
 the store module that owns them and are listed here.
 """
 
+from icewarp_share.store import mail  # noqa: F401  (mail tables)
 from icewarp_share.store.schema import Base
 from icewarp_share.store import sharing  # noqa: F401  web_sessions
 
