@@ -109,7 +109,7 @@ def administered(call: Call, owner: str, path: str) -> None:
 # region session and reference
 
 
-@routes.add("/api/session", "POST")
+@routes.add("/api/session", "POST", token=False)
 def create_session(call: Call) -> Response:
     """Sign in with address and password; set the session cookie."""
     body = call.body()

@@ -167,15 +167,23 @@ class Routes:
     def __init__(self) -> None:
         self.rules: list[Rule] = []
         self.endpoints: dict[str, Endpoint] = {}
+        self.tokenless: set[str] = set()
 
-    def add(self, path: str, *methods: str) -> Callable[[Endpoint],
-                                                        Endpoint]:
-        """Route ``methods`` on ``path`` to the decorated function."""
+    def add(self, path: str, *methods: str, token: bool = True
+            ) -> Callable[[Endpoint], Endpoint]:
+        """Route ``methods`` on ``path`` to the decorated function.
+
+        ``token`` False exempts a sign-in endpoint from the CSRF token (a
+        stale session must not stop anyone signing in again); the
+        same-origin check still applies.
+        """
         def register(func: Endpoint) -> Endpoint:
             name = f"{func.__module__}.{func.__name__}"
             self.rules.append(Rule(path, methods=list(methods),
                                    endpoint=name, strict_slashes=False))
             self.endpoints[name] = func
+            if not token:
+                self.tokenless.add(name)
             return func
         return register
 
@@ -206,10 +214,12 @@ class WebApp:
         self.store = store
         self.authenticator = authenticator
         self.endpoints: dict[str, Endpoint] = {}
+        self.tokenless: set[str] = set()
         rules: list[Rule] = []
         for table in routes:
             rules.extend(table.rules)
             self.endpoints.update(table.endpoints)
+            self.tokenless |= table.tokenless
         self.urls = Map(rules)
         self.templates = Environment(
             loader=FileSystemLoader(HERE / "templates"),
@@ -273,7 +283,7 @@ class WebApp:
             log.warning("refused cross-site %s %s from %s", request.method,
                         request.path, request.remote_addr)
             raise Refusal("cross-site")
-        if call.session is None:
+        if call.session is None or endpoint in self.tokenless:
             return
         sent = request.headers.get(CSRF_HEADER) or \
             request.form.get("csrf_token", "")

@@ -39,7 +39,7 @@ def sign_in_form(call: Call) -> Response:
                          next=safe_next(call.request.args.get("next")))
 
 
-@routes.add("/signin", "POST")
+@routes.add("/signin", "POST", token=False)
 def sign_in(call: Call) -> Response:
     """Check the form's credentials and start a session."""
     form = call.request.form

@@ -1,0 +1,89 @@
+"""Fixtures of the web tests: a running server and signed-in clients.
+
+Every test talks to ``icewarp-share serve`` over real sockets: httpx for
+the API (HTTP Basic, or the session cookie and CSRF token a browser
+would hold), imapclient for what clients see, Chromium for the pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import RunningServer, ServerFactory
+
+PASSWORD = "demo"
+SENDER = "shares@example.com"
+
+# The demo domain plus what the tests need beyond it.
+NOTIFYING = {"sharing": {"notifications": True,
+                         "notification_from": SENDER}}
+
+
+def basic(server: RunningServer, user: str,
+          password: str = PASSWORD) -> httpx.Client:
+    """An API client that sends HTTP Basic credentials, as scripts do."""
+    return httpx.Client(base_url=server.http_url, auth=(user, password),
+                        timeout=30)
+
+
+def anonymous(server: RunningServer) -> httpx.Client:
+    """A client with no credentials at all."""
+    return httpx.Client(base_url=server.http_url, timeout=30)
+
+
+class SessionClient(httpx.Client):
+    """A client signed in through ``POST /api/session``, like the pages:
+    it holds the cookie and sends the CSRF token on changes."""
+
+    csrf: str = ""
+
+    def request(self, method: str, url: Any, **kwargs: Any
+                ) -> httpx.Response:
+        if method.upper() not in ("GET", "HEAD") and self.csrf:
+            headers = dict(kwargs.pop("headers", None) or {})
+            headers.setdefault("X-CSRF-Token", self.csrf)
+            kwargs["headers"] = headers
+        return super().request(method, url, **kwargs)
+
+
+def signed_in(server: RunningServer, user: str,
+              password: str = PASSWORD) -> SessionClient:
+    """A session client for ``user``; fails the test if sign-in fails."""
+    client = SessionClient(base_url=server.http_url, timeout=30)
+    answer = client.post("/api/session",
+                         json={"address": user, "password": password})
+    assert answer.status_code == 201, answer.text
+    client.csrf = answer.json()["csrf_token"]
+    return client
+
+
+@pytest.fixture
+def demo_server(server_factory: ServerFactory) -> RunningServer:
+    """A server with the demo domain and notifications on."""
+    return server_factory(setup=[["demo"]], **NOTIFYING)
+
+
+@pytest.fixture
+def clients() -> Iterator[Callable[..., httpx.Client]]:
+    """Make clients with ``clients(kind, server, user)``; all closed after.
+
+    ``kind`` is ``basic``, ``session`` or ``anonymous``.
+    """
+    made: list[httpx.Client] = []
+    kinds = {"basic": basic, "session": signed_in,
+             "anonymous": lambda server, *_: anonymous(server)}
+
+    def make(kind: str, server: RunningServer, user: str = "",
+             password: str = PASSWORD) -> httpx.Client:
+        client = kinds[kind](server, user, password) if user \
+            else kinds[kind](server)
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        client.close()
