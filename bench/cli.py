@@ -1,0 +1,100 @@
+"""The command line of the benchmarks: areas, sizes, output.
+
+``--quick`` runs every area at tiny sizes in about a minute, so that a
+test can run it and the benchmark cannot rot; without it the sizes are
+the issue's. ``--only`` runs one area.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import platform
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from bench import acl
+from bench.directory_data import Shape
+from bench.table import Row, render_markdown, render_text
+
+log = logging.getLogger(__name__)
+
+AREAS = ("acl", "webdav", "caldav", "imap")
+
+
+def _acl(quick: bool, work: Path) -> list[Row]:
+    if quick:
+        plan = acl.Plan(sizes=(Shape(50, 50), Shape(100, 50),
+                               Shape(200, 50)),
+                        decisions=30, listings=3, budget=0.5)
+    else:
+        plan = acl.Plan(sizes=(Shape(1000), Shape(10_000),
+                               Shape(100_000)))
+    return acl.run(plan, work)
+
+
+def _runners() -> dict[str, Callable[[bool, Path], list[Row]]]:
+    return {"acl": _acl}
+
+
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The options of one run."""
+    parser = argparse.ArgumentParser(
+        prog="scripts/bench",
+        description="Benchmarks of icewarp-share side by side with "
+        "Dovecot, Radicale and wsgidav.")
+    parser.add_argument("--quick", action="store_true",
+                        help="tiny sizes, about a minute in all")
+    parser.add_argument("--only", choices=AREAS, action="append",
+                        help="run this area only (may be repeated)")
+    parser.add_argument("--markdown", type=Path,
+                        help="also write the table in Markdown here")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="log progress to standard error")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the chosen areas, print the table; 0 unless an area crashed."""
+    options = parse(argv)
+    logging.basicConfig(
+        force=True,
+        level=logging.INFO if options.verbose else logging.WARNING,
+        format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+    started = time.monotonic()
+    rows, crashed = _run_areas(options.only or AREAS, options.quick)
+    header = _header(options.quick, time.monotonic() - started)
+    print(header + render_text(rows))
+    if options.markdown:
+        options.markdown.write_text(header + render_markdown(rows) + "\n")
+    return 1 if crashed else 0
+
+
+def _run_areas(areas: Sequence[str],
+               quick: bool) -> tuple[list[Row], bool]:
+    rows: list[Row] = []
+    crashed = False
+    runners = _runners()
+    with tempfile.TemporaryDirectory(prefix="icewarp-bench-") as tmp:
+        for area in AREAS:
+            if area not in areas:
+                continue
+            work = Path(tmp) / area
+            work.mkdir()
+            try:
+                rows += runners[area](quick, work)
+            except Exception as error:
+                log.exception("area %s failed", area)
+                crashed = True
+                rows.append(Row(area.upper(), "whole area", "-",
+                                note=f"the area failed: {error!r}"))
+    return rows, crashed
+
+
+def _header(quick: bool, seconds: float) -> str:
+    mode = "quick" if quick else "full"
+    return (f"icewarp-share benchmarks ({mode} run, {seconds:.0f} s, "
+            f"Python {platform.python_version()})\n\n")
