@@ -7,13 +7,15 @@ would hold), imapclient for what clients see, Chromium for the pages.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.conftest import RunningServer, ServerFactory
+from tests.conftest import RunningServer, ServerFactory, _toml, free_port
 
 PASSWORD = "demo"
 SENDER = "shares@example.com"
@@ -65,6 +67,42 @@ def signed_in(server: RunningServer, user: str,
 def demo_server(server_factory: ServerFactory) -> RunningServer:
     """A server with the demo domain and notifications on."""
     return server_factory(setup=[["demo"]], **NOTIFYING)
+
+
+@pytest.fixture(scope="module")
+def shared_demo(tmp_path_factory: pytest.TempPathFactory
+                ) -> Iterator[RunningServer]:
+    """One demo server for a whole module, notifications on.
+
+    Starting a server costs seconds (``init``, ``demo``, ``serve``), so
+    tests that each touch folders of their own share one. It is built
+    like ``server_factory`` builds its servers.
+    """
+    base = tmp_path_factory.mktemp("web-server")
+    ports = {name: free_port()
+             for name in ("imap", "imaps", "lmtp", "http", "https")}
+    raw: dict[str, dict[str, object]] = {
+        "storage": {"data_dir": str(base / "data")},
+        "imap": {"listen": [f"127.0.0.1:{ports['imap']}"],
+                 "tls_listen": [f"127.0.0.1:{ports['imaps']}"]},
+        "lmtp": {"listen": [f"127.0.0.1:{ports['lmtp']}"]},
+        "http": {"listen": [f"127.0.0.1:{ports['http']}"],
+                 "tls_listen": [f"127.0.0.1:{ports['https']}"]},
+        "security": {"login_delay": 0.05, "login_delay_max": 0.2},
+        **NOTIFYING,
+    }
+    config_path = base / "icewarp-share.toml"
+    config_path.write_text(_toml(raw))
+    env = dict(os.environ)
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
+    server = RunningServer(base / "data", config_path, ports,
+                           log_path=base / "server.log", env=env)
+    server.cli("init")
+    server.cli("demo")
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture
