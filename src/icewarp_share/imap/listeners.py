@@ -1,0 +1,77 @@
+"""Start the IMAP, IMAPS and LMTP listeners of the configuration.
+
+One ``Service`` holds what every connection shares: the store, the mail
+store, the authenticator, the thread pool for store work and the
+registry of selected folders.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from twisted.internet.protocol import Factory, Protocol
+from twisted.python.threadpool import ThreadPool
+
+from icewarp_share import tls
+from icewarp_share.auth import Authenticator
+from icewarp_share.config import Config, parse_listen
+from icewarp_share.store.mail import MailStore
+
+from .lmtp import Delivery
+from .protocol import Session
+from .registry import Registry
+
+log = logging.getLogger(__name__)
+
+
+class Service:
+    """What the IMAP and LMTP connections of one process share."""
+
+    def __init__(self, config: Config, store: Any, reactor: Any) -> None:
+        self.config = config
+        self.store = store
+        self.mail = MailStore(store)
+        self.authenticator = Authenticator(store.directory, config.security)
+        self.registry = Registry()
+        self.pool = ThreadPool(minthreads=1, maxthreads=8, name="imap-store")
+        self.pool.start()
+        reactor.addSystemEventTrigger("during", "shutdown", self.pool.stop)
+        self.tls_options: Any = None
+        if config.imap.listen or config.imap.tls_listen:
+            self.tls_options = tls.server_options(config)
+
+
+class _Factory(Factory):
+    def __init__(self, build: Any) -> None:
+        self.build = build
+
+    def buildProtocol(self, addr: Any) -> Protocol:
+        protocol: Protocol = self.build()
+        protocol.factory = self
+        return protocol
+
+
+def start(config: Config, store: Any, reactor: Any) -> list[str]:
+    """Open every configured IMAP, IMAPS and LMTP listener; describe them."""
+    if not (config.imap.listen or config.imap.tls_listen
+            or config.lmtp.listen):
+        return []
+    service = Service(config, store, reactor)
+    started = []
+    for value in config.imap.listen:
+        host, port = parse_listen(value)
+        reactor.listenTCP(port, _Factory(lambda: Session(service, False)),
+                          interface=host)
+        started.append(f"IMAP (STARTTLS) on {value}")
+    for value in config.imap.tls_listen:
+        host, port = parse_listen(value)
+        reactor.listenSSL(port, _Factory(lambda: Session(service, True)),
+                          service.tls_options, interface=host)
+        started.append(f"IMAPS on {value}")
+    for value in config.lmtp.listen:
+        host, port = parse_listen(value)
+        reactor.listenTCP(port, _Factory(lambda: Delivery(service)),
+                          interface=host)
+        started.append(f"LMTP on {value}")
+    return started
