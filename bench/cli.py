@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bench import acl
+from bench import acl, webdav
 from bench.directory_data import Shape
 from bench.table import Row, render_markdown, render_text
 
@@ -36,8 +36,21 @@ def _acl(quick: bool, work: Path) -> list[Row]:
     return acl.run(plan, work)
 
 
+def _webdav(quick: bool, work: Path) -> list[Row]:
+    mib = webdav.MIB
+    if quick:
+        plan = webdav.Plan(folder_sizes=(10, 30, 100),
+                           file_sizes=(64 * 1024, mib), download=16 * mib,
+                           slow_rate=16 * mib, count=5, budget=2.0)
+    else:
+        plan = webdav.Plan(folder_sizes=(100, 1000, 10_000),
+                           file_sizes=(mib, 100 * mib), download=1024 * mib,
+                           slow_rate=32 * mib)
+    return webdav.run(plan, work)
+
+
 def _runners() -> dict[str, Callable[[bool, Path], list[Row]]]:
-    return {"acl": _acl}
+    return {"acl": _acl, "webdav": _webdav}
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -64,6 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         force=True,
         level=logging.INFO if options.verbose else logging.WARNING,
         format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+    for noisy in ("httpx", "httpcore", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     started = time.monotonic()
     rows, crashed = _run_areas(options.only or AREAS, options.quick)
     header = _header(options.quick, time.monotonic() - started)

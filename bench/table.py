@@ -32,6 +32,8 @@ class Row:
         """Ours divided by the peer's figure (below 1: we are faster)."""
         if self.ours is None or not self.peer:
             return None
+        if self.unit == "MiB" and self.peer < 1:
+            return None  # a ratio to almost nothing says nothing
         return self.ours / self.peer
 
 
