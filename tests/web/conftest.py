@@ -7,13 +7,19 @@ would hold), imapclient for what clients see, Chromium for the pages.
 
 from __future__ import annotations
 
+import email
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from email.message import Message
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+
+from icewarp_share import config as configuration
+from icewarp_share.store import Store
+from icewarp_share.store.mail import MailStore
 
 from tests.conftest import RunningServer, ServerFactory, _toml, free_port
 
@@ -63,6 +69,23 @@ def signed_in(server: RunningServer, user: str,
     return client
 
 
+def inbox(server: RunningServer, user: str) -> list[Message]:
+    """The messages in the INBOX of ``user``, read from the server's
+    own database and message files."""
+    config = configuration.load(server.config_path)
+    store = Store(config)
+    try:
+        mail = MailStore(store)
+        folder = mail.mail_folder(user, "INBOX")
+        assert folder is not None
+        account = store.directory.account(user)
+        uids = mail.snapshot(folder.id, account.id).uids
+        found = mail.messages(folder.id, uids, account.id, with_data=True)
+        return [email.message_from_bytes(m.data or b"") for m in found]
+    finally:
+        store.close()
+
+
 @pytest.fixture
 def demo_server(server_factory: ServerFactory) -> RunningServer:
     """A server with the demo domain and notifications on."""
@@ -103,25 +126,3 @@ def shared_demo(tmp_path_factory: pytest.TempPathFactory
     server.start()
     yield server
     server.stop()
-
-
-@pytest.fixture
-def clients() -> Iterator[Callable[..., httpx.Client]]:
-    """Make clients with ``clients(kind, server, user)``; all closed after.
-
-    ``kind`` is ``basic``, ``session`` or ``anonymous``.
-    """
-    made: list[httpx.Client] = []
-    kinds = {"basic": basic, "session": signed_in,
-             "anonymous": lambda server, *_: anonymous(server)}
-
-    def make(kind: str, server: RunningServer, user: str = "",
-             password: str = PASSWORD) -> httpx.Client:
-        client = kinds[kind](server, user, password) if user \
-            else kinds[kind](server)
-        made.append(client)
-        return client
-
-    yield make
-    for client in made:
-        client.close()

@@ -9,36 +9,13 @@ folders no other test here touches.
 
 from __future__ import annotations
 
-import email
-from email.message import Message
-
-from icewarp_share import config as configuration
-from icewarp_share.store import Store
-from icewarp_share.store.mail import MailStore
 from icewarp_share.store.sharing import NOTICE_HEADER, parse_notice_header
 from tests.conftest import RunningServer, ServerFactory
-from tests.web.conftest import PASSWORD, SENDER, basic
+from tests.web.conftest import PASSWORD, SENDER, basic, inbox
 
 ALICE, BOB, CAROL = ("alice@example.com", "bob@example.com",
                      "carol@example.com")
 ADMIN, TEAM = "admin@example.com", "team@example.com"
-
-
-def inbox(server: RunningServer, user: str) -> list[Message]:
-    """The messages in the INBOX of ``user``, read from the server's
-    own database and message files."""
-    config = configuration.load(server.config_path)
-    store = Store(config)
-    try:
-        mail = MailStore(store)
-        folder = mail.mail_folder(user, "INBOX")
-        assert folder is not None
-        account = store.directory.account(user)
-        uids = mail.snapshot(folder.id, account.id).uids
-        found = mail.messages(folder.id, uids, account.id, with_data=True)
-        return [email.message_from_bytes(m.data or b"") for m in found]
-    finally:
-        store.close()
 
 
 def share(server: RunningServer, owner: str, path: str, grantee: str,
