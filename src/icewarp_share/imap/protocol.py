@@ -341,7 +341,7 @@ class Session(imap4.IMAP4Server):
         self._login(tag, user.decode("utf-8", "replace"),
                     password.decode("utf-8", "replace"))
 
-    unauth_LOGIN = (do_LOGIN, imap4.IMAP4Server.arg_astring,
+    unauth_LOGIN = (do_LOGIN, arg_astring,
                     imap4.IMAP4Server.arg_finalastring)
 
     def do_AUTHENTICATE(self, tag: bytes, line: bytes) -> None:
@@ -548,7 +548,7 @@ class Session(imap4.IMAP4Server):
         """UNSUBSCRIBE: drops this account's subscription."""
         self.do_SUBSCRIBE(tag, name, on=False)
 
-    _astr = imap4.IMAP4Server.arg_astring
+    _astr = arg_astring
     _final = imap4.IMAP4Server.arg_finalastring
     auth_CREATE = select_CREATE = (do_CREATE, _final)
     auth_DELETE = select_DELETE = (do_DELETE, _final)
@@ -654,7 +654,7 @@ class Session(imap4.IMAP4Server):
 
     auth_APPEND = select_APPEND = (
         do_APPEND, _astr, imap4.IMAP4Server.opt_plist,
-        imap4.IMAP4Server.opt_datetime, imap4.IMAP4Server.arg_literal)
+        imap4.IMAP4Server.opt_datetime, arg_literal)
 
     # region selected state: FETCH, STORE, SEARCH, COPY, MOVE, EXPUNGE
 
