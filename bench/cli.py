@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bench import acl, webdav
+from bench import acl, caldav, webdav
 from bench.directory_data import Shape
 from bench.table import Row, render_markdown, render_text
 
@@ -49,8 +49,20 @@ def _webdav(quick: bool, work: Path) -> list[Row]:
     return webdav.run(plan, work)
 
 
+def _caldav(quick: bool, work: Path) -> list[Row]:
+    if quick:
+        plan = caldav.Plan(events=(20, 50, 100), cards=(20, 50, 100),
+                           calendars=(5, 10, 20), count=3, budget=2.0,
+                           fill_budget=60.0)
+    else:
+        plan = caldav.Plan(events=(100, 1000, 10_000),
+                           cards=(100, 1000, 10_000),
+                           calendars=(20, 100, 200))
+    return caldav.run(plan, work)
+
+
 def _runners() -> dict[str, Callable[[bool, Path], list[Row]]]:
-    return {"acl": _acl, "webdav": _webdav}
+    return {"acl": _acl, "webdav": _webdav, "caldav": _caldav}
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
