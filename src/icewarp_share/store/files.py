@@ -199,8 +199,9 @@ def is_temporary(name: str) -> bool:
 
 
 def _lock_dict(row: FileLock) -> dict[str, Any]:
+    # wsgidav hands the owner over as XML bytes and parses it back.
     return {"token": row.token, "root": row.root,
-            "principal": row.principal, "owner": row.owner,
+            "principal": row.principal, "owner": row.owner.encode(),
             "scope": row.scope, "type": row.type, "depth": row.depth,
             "timeout": row.timeout, "expire": row.expire}
 
@@ -358,12 +359,12 @@ class PropertyTable:
                 FileProperty.url == norm_url).order_by(FileProperty.name)))
 
     def get_property(self, norm_url: str, name: str,
-                     environ: Any = None) -> str | None:
-        """One property's value, or None."""
+                     environ: Any = None) -> bytes | None:
+        """One property's value (XML bytes, as written), or None."""
         norm_url = _key(norm_url)
         with self.db.read() as s:
             row = s.get(FileProperty, (norm_url, name))
-            return None if row is None else row.value
+            return None if row is None else row.value.encode()
 
     def write_property(self, norm_url: str, name: str, property_value: Any,
                        dry_run: bool = False, environ: Any = None) -> None:

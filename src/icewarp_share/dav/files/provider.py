@@ -10,6 +10,7 @@ keeps every disk access inside the folder and writes files durably
 
 from __future__ import annotations
 
+import errno
 import logging
 import mimetypes
 import os
@@ -311,7 +312,28 @@ class DirectoryResource(_OnDisk, DAVCollection):  # type: ignore[misc]
         self._carry_properties(dest_path, is_move, children=False)
 
     def support_recursive_move(self, dest_path: str) -> bool:
-        return False
+        return True
+
+    def move_recursive(self, dest_path: str) -> None:
+        """Rename the directory; wsgidav removed the destination first."""
+        if self.place.is_folder_root:
+            raise DAVError(HTTP_FORBIDDEN)
+        _rename(self.real, self._target(dest_path))
+        self._carry_properties(dest_path, True, children=True)
+
+
+def _rename(real: Path, target: Place) -> None:
+    """Move a file or directory to a place checked by ``_target``."""
+    assert target.real is not None
+    if not target.real.parent.is_dir():
+        raise DAVError(HTTP_CONFLICT)
+    try:
+        os.replace(real, target.real)
+    except OSError as error:
+        if error.errno != errno.EXDEV:
+            raise
+        # Another file system (a mapped directory): copy, then remove.
+        shutil.move(real, target.real)
 
 
 class FileResource(_OnDisk, DAVNonCollection):  # type: ignore[misc]
@@ -371,17 +393,19 @@ class FileResource(_OnDisk, DAVNonCollection):  # type: ignore[misc]
         assert target.real is not None
         if not target.real.parent.is_dir():
             raise DAVError(HTTP_CONFLICT)
-        if is_move:
-            os.replace(self.real, target.real)
-        else:
-            fd, temporary = storage.new_temporary(target.real.parent)
-            os.close(fd)
-            shutil.copy2(self.real, temporary)
-            storage.durable_replace(temporary, target.real)
+        fd, temporary = storage.new_temporary(target.real.parent)
+        os.close(fd)
+        shutil.copy2(self.real, temporary)
+        storage.durable_replace(temporary, target.real)
         self._carry_properties(dest_path, is_move, children=False)
 
     def support_recursive_move(self, dest_path: str) -> bool:
-        return False
+        return True
+
+    def move_recursive(self, dest_path: str) -> None:
+        """Rename the file over its destination."""
+        _rename(self.real, self._target(dest_path))
+        self._carry_properties(dest_path, True, children=False)
 
 
 class UploadTooLarge(Exception):
