@@ -13,6 +13,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import imapclient
 import pytest
 
 from tests.conftest import RunningServer
@@ -61,11 +62,19 @@ def page_of(browser: object, server: RunningServer, user: str) -> object:
     return page
 
 
+def imap_folders(server: RunningServer, user: str) -> list[str]:
+    """The folder names an IMAP client lists for ``user``."""
+    with imapclient.IMAPClient("127.0.0.1", port=server.ports["imap"],
+                               ssl=False, timeout=30) as client:
+        client.login(user, PASSWORD)
+        return [name for _flags, _delimiter, name in client.list_folders()]
+
+
 def test_share_receive_subscribe_and_see_the_folder(
         browser: object, shared_demo: RunningServer, shots: Path) -> None:
     """Alice shares a folder from the dialog with a grantee chosen in
     the picker; Carol gets the notice, subscribes from "Shared with me"
-    and the folder is then in her tree."""
+    and her IMAP client lists the folder, until Alice revokes it."""
     server = shared_demo
     notices = len(inbox(server, "carol@example.com"))
 
@@ -98,11 +107,15 @@ def test_share_receive_subscribe_and_see_the_folder(
     carol.screenshot(path=str(shots / "shared-with-me.png"),
                      full_page=True)
 
-    with basic(server, "carol@example.com") as client:
-        folders = client.get("/api/shared").json()["folders"]
-    seen = [(f["name"], f["subscribed"]) for f in folders
-            if f["owner"] == "alice@example.com"]
-    assert ("~alice@example.com/Projects", True) in seen
+    assert "~alice@example.com/Projects" in imap_folders(
+        server, "carol@example.com")
+    with basic(server, "alice@example.com") as client:
+        client.delete("/api/grants", params={
+            "path": "Projects", "grantee": "carol@example.com"})
+    assert "~alice@example.com/Projects" not in imap_folders(
+        server, "carol@example.com")
+    carol.reload()
+    assert carol.query_selector(selector) is None
 
 
 def test_notice_link_offers_the_subscription(
