@@ -20,7 +20,6 @@ import pytest
 from icewarp_share import config as configuration
 from icewarp_share.store import Store
 from icewarp_share.store.mail import MailStore
-
 from tests.conftest import RunningServer, ServerFactory, _toml, free_port
 
 PASSWORD = "demo"

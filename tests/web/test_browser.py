@@ -149,9 +149,9 @@ def test_wrong_password_is_refused_on_the_form(
     page.fill("#password", "not the password")
     page.click("#sign-in")
     message = page.wait_for_selector("#signin-error")
-    assert message.inner_text() in ("Wrong address or password.",
-                                     "Too many failed sign-ins; "
-                                     "try again later.")
+    assert message.inner_text() in (
+        "Wrong address or password.",
+        "Too many failed sign-ins; try again later.")
     assert context.cookies() == []
     context.close()
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import yaml
 
-from tests.web.conftest import SessionClient, basic, anonymous, signed_in
+from tests.web.conftest import SessionClient, anonymous, basic, signed_in
 
 SPEC = Path(__file__).resolve().parents[2] / "docs" / "api" / "openapi.yaml"
 EVIL = {"Origin": "http://attacker.example"}

@@ -20,10 +20,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlencode
 
 from sqlalchemy import DateTime, ForeignKey, Integer, String, or_, select
@@ -33,7 +33,11 @@ from icewarp_share import acl
 from icewarp_share.config import Config
 from icewarp_share.store.directory import GrantChange
 from icewarp_share.store.schema import (
-    Account, Base, Domain, Group, utcnow,
+    Account,
+    Base,
+    Domain,
+    Group,
+    utcnow,
 )
 
 if TYPE_CHECKING:
@@ -172,8 +176,8 @@ def compose_notice(change: GrantChange, recipient: str, *, sender: str,
     if change.grantee.kind is acl.GranteeKind.GROUP:
         through = f" through the group {change.grantee.name}"
     lines = [
-        f"{formataddr((owner_name, change.owner))} shared the "
-        f"{change.kind.value} folder \"{change.path}\" with you{through}.",
+        (f"{formataddr((owner_name, change.owner))} shared the "
+         f"{change.kind.value} folder \"{change.path}\" with you{through}."),
         "",
         *_rights_lines(change.after),
         "",
@@ -355,7 +359,7 @@ def _directory_matches(store: Store, domain: str, needle: str,
                        limit: int) -> list[Contact]:
     db = store.db
     pattern = f"%{_escape_like(needle)}%"
-    found = []
+    found: list[Contact] = []
     with db.read() as s:
         for table, kind in ((Account, "account"), (Group, "group")):
             rows = s.execute(

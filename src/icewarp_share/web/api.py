@@ -18,7 +18,12 @@ from icewarp_share import acl
 from icewarp_share.store import sharing
 from icewarp_share.store.errors import NotFound
 from icewarp_share.web.app import (
-    Call, Refusal, Routes, flag, json_response, text,
+    Call,
+    Refusal,
+    Routes,
+    flag,
+    json_response,
+    text,
 )
 
 log = logging.getLogger(__name__)

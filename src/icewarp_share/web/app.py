@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
@@ -29,11 +29,18 @@ from werkzeug.wrappers import Request, Response
 from icewarp_share.auth import Authenticator, plaintext_allowed
 from icewarp_share.store import Store
 from icewarp_share.store.errors import (
-    Conflict, Forbidden, Invalid, StoreError,
+    Conflict,
+    Forbidden,
+    Invalid,
+    StoreError,
 )
 from icewarp_share.store.errors import NotFound as StoreNotFound
 from icewarp_share.web.sessions import (
-    COOKIE, SignedIn, close_session, find_session, open_session,
+    COOKIE,
+    SignedIn,
+    close_session,
+    find_session,
+    open_session,
 )
 
 log = logging.getLogger(__name__)
@@ -230,7 +237,7 @@ class WebApp:
         request = Request(environ)
         started = time.monotonic()
         response = self.answer(request)
-        _harden(response, request)
+        _harden(response)
         log.debug("%s %s -> %d in %.1f ms", request.method, request.path,
                   response.status_code, (time.monotonic() - started) * 1e3)
         return response(environ, start_response)
@@ -359,14 +366,13 @@ class WebApp:
 
 def redirect_to_sign_in(request: Request) -> Response:
     """Send a browser to the sign-in page, coming back afterwards."""
-    from urllib.parse import quote
     target = request.full_path.rstrip("?")
     response = Response("", status=303)
     response.headers["Location"] = "/signin?next=" + quote(target)
     return response
 
 
-def _harden(response: Response, request: Request) -> None:
+def _harden(response: Response) -> None:
     """Headers that keep the pages out of frames and scripts out of
     places they do not belong."""
     headers = response.headers

@@ -10,7 +10,8 @@ from __future__ import annotations
 from itertools import groupby
 from typing import Any
 
-from werkzeug.utils import redirect, safe_join
+from werkzeug.security import safe_join
+from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
 from icewarp_share import acl

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 
 from sqlalchemy import delete, select
 
@@ -66,7 +66,7 @@ def find_session(db: Database, token: str) -> SignedIn | None:
     address, csrf, expires = row
     if expires.tzinfo is None:
         # SQLite returns naive datetimes; they were written in UTC.
-        expires = expires.replace(tzinfo=timezone.utc)
+        expires = expires.replace(tzinfo=UTC)
     if expires < utcnow():
         return None
     return SignedIn(address, csrf)
