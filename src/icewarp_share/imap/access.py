@@ -11,7 +11,7 @@ them from the store's thread pool.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from icewarp_share import acl
 from icewarp_share.store.errors import NotFound, StoreError
@@ -89,6 +89,20 @@ class Mailboxes:
         if need is not None and not acl.may(rights, need):
             raise Refused("noperm")
         return Target(name, folder.owner, folder.path, folder, rights)
+
+    def recheck(self, target: Target,
+                need: acl.Operation | None = None) -> Target:
+        """The selected mailbox with the rights held now.
+
+        Rights can change while a mailbox is selected; every command
+        asks again, so a revoked grant takes effect at once.
+        """
+        rights = self.rights(target.owner, target.path)
+        if not acl.may(rights, acl.Operation.LOOKUP):
+            raise Refused("nonexistent")
+        if need is not None and not acl.may(rights, need):
+            raise Refused("noperm")
+        return replace(target, rights=rights)
 
     def rights(self, owner: str, path: str) -> acl.Rights:
         """The account's effective rights on a folder (none if missing)."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -80,7 +81,7 @@ class Session(imap4.IMAP4Server):
         self._idle_tag: bytes | None = None
         self._nonsync = False
         self._sasl: Callable[[bytes], None] | None = None
-        self._syncing = False
+        self._command = ("", 0.0)
 
     # region connection and command flow
 
@@ -127,8 +128,9 @@ class Session(imap4.IMAP4Server):
             self._reply(tag, "unknown")
             return
         handler, parsers = found[0], found[1:]
-        log.info("IMAP %s %s from %s", self.user or "-",
-                 cmd.decode("ascii", "replace"), self.remote)
+        self._command = (cmd.decode("ascii", "replace"), time.monotonic())
+        log.info("IMAP %s %s from %s", self.user or "-", self._command[0],
+                 self.remote)
 
         def run(server: Session, *args: Any, **kwargs: Any) -> None:
             self._begin(tag)
@@ -164,6 +166,10 @@ class Session(imap4.IMAP4Server):
         super()._respond(state, tag, message)
         if tag and tag == self._running:
             self._running = None
+            name, started = self._command
+            log.info("IMAP %s %s answered %s in %.1f ms", self.user or "-",
+                     name, state.decode("ascii", "replace"),
+                     (time.monotonic() - started) * 1000)
             from twisted.internet import reactor
             reactor.callLater(0, self._resume)
 
@@ -688,8 +694,11 @@ class Session(imap4.IMAP4Server):
         data = fetching.needs_data(attributes)
         mail, account = self.service.mail, self.account_id
 
+        boxes = self._boxes()
+
         def work() -> Any:
-            if mark and uids:
+            target = boxes.recheck(selected.target, acl.Operation.READ)
+            if mark and uids and "s" in target.rights:
                 mail.set_flags(selected.folder_id, uids, account, "+",
                                [SEEN], ["seen"])
             return mail.messages(selected.folder_id, uids, account, data)
@@ -731,15 +740,20 @@ class Session(imap4.IMAP4Server):
         if selected.readonly:
             self._reply(tag, "readonly")
             return
-        rights = selected.target.rights
-        scope = [c for c, op in _SCOPE_RIGHT.items() if acl.may(rights, op)]
-        if any(flag_category(f) not in scope for f in wanted):
-            log.warning("IMAP %s refused STORE %s on %s", self.user,
-                        " ".join(wanted), selected.target.name)
-            self._reply(tag, "noperm")
-            return
         uids = self._messages(messages, bool(uid))
-        mail, account = self.service.mail, self.account_id
+        boxes, mail, account = self._boxes(), self.service.mail, \
+            self.account_id
+
+        def work() -> dict[int, list[str]]:
+            target = boxes.recheck(selected.target, acl.Operation.READ)
+            scope = [c for c, op in _SCOPE_RIGHT.items()
+                     if acl.may(target.rights, op)]
+            if any(flag_category(f) not in scope for f in wanted):
+                log.warning("IMAP %s refused STORE %s on %s", self.user,
+                            " ".join(wanted), target.name)
+                raise Refused("noperm")
+            return mail.set_flags(selected.folder_id, uids, account, mode,
+                                  wanted, scope)
 
         def done(changed: Any) -> None:
             if changed is None:
@@ -754,8 +768,7 @@ class Session(imap4.IMAP4Server):
             self.service.registry.changed(selected.folder_id, self)
             self._ok(tag, b"STORE completed", expunges=bool(uid))
 
-        self._work(tag, done, mail.set_flags, selected.folder_id, uids, account,
-                   mode, wanted, scope)
+        self._work(tag, done, work)
 
     select_STORE = (do_STORE, arg_sequence,
                     imap4.IMAP4Server.arg_atom,
@@ -780,7 +793,10 @@ class Session(imap4.IMAP4Server):
         ctx = Context(self.service.mail, selected.folder_id,
                       self.account_id, list(selected.uids))
 
+        boxes = self._boxes()
+
         def work() -> list[int]:
+            boxes.recheck(selected.target, acl.Operation.READ)
             try:
                 condition = compile_search(tokens, ctx)
             except SearchError:
@@ -808,16 +824,17 @@ class Session(imap4.IMAP4Server):
                 uid: int = 0, move: bool = False) -> None:
         """COPY (``i`` on the target) and MOVE (also ``t e`` here)."""
         selected = self._current()
-        if move:
-            need = selected.target.rights
-            if selected.readonly or not all(c in need for c in "te"):
-                self._reply(tag, "noperm")
-                return
+        if move and selected.readonly:
+            self._reply(tag, "readonly")
+            return
         uids = self._messages(messages, bool(uid))
         boxes, mail, account = self._boxes(), self.service.mail, \
             self.account_id
 
         def work() -> Any:
+            source = boxes.recheck(selected.target, acl.Operation.READ)
+            if move and not all(c in source.rights for c in "te"):
+                raise Refused("noperm")
             try:
                 target = boxes.resolve(self._name(name),
                                        acl.Operation.INSERT)
@@ -868,9 +885,6 @@ class Session(imap4.IMAP4Server):
         if selected.readonly:
             self._reply(tag, "readonly")
             return
-        if "e" not in selected.target.rights:
-            self._reply(tag, "noperm")
-            return
         only = self._messages(messages, True) if messages else None
 
         def done(removed: Any) -> None:
@@ -880,8 +894,13 @@ class Session(imap4.IMAP4Server):
                 self.service.registry.changed(selected.folder_id, self)
             self._ok(tag, b"EXPUNGE completed")
 
-        self._work(tag, done, self.service.mail.expunge, selected.folder_id,
-                   only)
+        boxes, mail = self._boxes(), self.service.mail
+
+        def work() -> list[int]:
+            boxes.recheck(selected.target, acl.Operation.EXPUNGE)
+            return mail.expunge(selected.folder_id, only)
+
+        self._work(tag, done, work)
 
     select_EXPUNGE = (do_EXPUNGE,)
 

@@ -122,6 +122,7 @@ class MailFolder:
     uidvalidity: int
     uidnext: int
     modseq: int
+    owner_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -215,11 +216,14 @@ class MailStore:
         """Store a message in a folder of an account or group; its UID.
 
         The body is on disk and the row committed before this returns.
+        A \\Seen flag marks it read for the owning account.
         """
         folder = self.mail_folder(owner, path)
         if folder is None:
             raise NotFound(f"no mail folder {owner}/{path}")
-        return self.add(folder.id, message, flags, internal_date)[1]
+        reader = folder.owner_id \
+            if folder.owner_kind is acl.OwnerKind.ACCOUNT else None
+        return self.add(folder.id, message, flags, internal_date, reader)[1]
 
     def deliver(self, recipient: str,
                 message: bytes) -> list[tuple[str, str]]:
@@ -630,7 +634,7 @@ def _owned(who: _Owner) -> Any:
 
 def _mail_folder(row: Folder, who: _Owner) -> MailFolder:
     return MailFolder(row.id, who[2], who[0], row.path, row.uidvalidity,
-                      row.uidnext, row.modseq)
+                      row.uidnext, row.modseq, who[1])
 
 
 def _locked(s: Session, folder_id: int) -> Folder:
