@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bench import acl, caldav, webdav
+from bench import acl, caldav, imap, webdav
 from bench.directory_data import Shape
 from bench.table import Row, render_markdown, render_text
 
@@ -61,8 +61,19 @@ def _caldav(quick: bool, work: Path) -> list[Row]:
     return caldav.run(plan, work)
 
 
+def _imap(quick: bool, work: Path) -> list[Row]:
+    if quick:
+        plan = imap.Plan(mailbox_sizes=(50, 100, 200), appends=50,
+                         count=3, budget=2.0, fill_budget=60.0)
+    else:
+        plan = imap.Plan(mailbox_sizes=(1000, 10_000, 100_000),
+                         appends=10_000)
+    return imap.run(plan, work)
+
+
 def _runners() -> dict[str, Callable[[bool, Path], list[Row]]]:
-    return {"acl": _acl, "webdav": _webdav, "caldav": _caldav}
+    return {"acl": _acl, "webdav": _webdav, "caldav": _caldav,
+            "imap": _imap}
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:

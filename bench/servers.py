@@ -277,7 +277,7 @@ def _dovecot_config(base: Path, port: int, users: Sequence[str],
     if os.getuid() == 0:
         # Dovecot refuses root for its login and mail processes: as root
         # the script uses Debian's own unprivileged dovecot users.
-        base.chmod(0o755)
+        _open_path(base)
         os.chown(base / "mail", uid, gid)
     (base / "passwd").write_text("".join(
         f"{u}:{{PLAIN}}{PASSWORD}:{uid}:{gid}::{base / 'mail' / u}::\n"
@@ -350,6 +350,17 @@ plugin {{
 }}
 """)
     return config
+
+
+def _open_path(base: Path) -> None:
+    """Let Dovecot's users reach ``base`` through our temporary folders."""
+    import tempfile
+
+    top = Path(tempfile.gettempdir()).resolve()
+    for path in [base.resolve(), *base.resolve().parents]:
+        if path == top or top not in path.parents:
+            break
+        path.chmod(path.stat().st_mode | 0o755)
 
 
 def _dovecot_users() -> tuple[str, str, int, int]:
