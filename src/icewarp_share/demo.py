@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from icewarp_share.store import Store
+from icewarp_share.store import mail
 
 DEMO_DOMAIN = "example.com"
 DEMO_PASSWORD = "demo"
@@ -35,6 +36,7 @@ SHARES = (
 # step takes the store and yields lines for the administrator.
 ContentStep = Callable[[Store], Iterator[str]]
 CONTENT_STEPS: list[ContentStep] = []
+CONTENT_STEPS.append(mail.demo_content)
 
 
 def populate(store: Store) -> Iterator[str]:

@@ -25,7 +25,7 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -738,3 +738,29 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+# region demo content
+
+_DEMO_MESSAGES = (
+    ("alice@example.com", "INBOX", "bob@example.com", "Welcome back",
+     "The project folder is shared with you now.", ()),
+    ("alice@example.com", "Projects", "carol@example.com",
+     "Kick-off notes", "Agenda: scope, dates, owners.", ("\\Flagged",)),
+    ("alice@example.com", "Projects", "bob@example.com",
+     "Budget draft", "First numbers attached next week.", ()),
+    ("team@example.com", "INBOX", "carol@example.com", "Team lunch",
+     "Friday at noon, as usual.", ()),
+)
+
+
+def demo_content(store: Any) -> Iterator[str]:
+    """A few messages for the demo domain, so every client has mail."""
+    mail = MailStore(store)
+    for owner, path, sender, subject, text, flags in _DEMO_MESSAGES:
+        raw = (f"From: {sender}\r\nTo: {owner}\r\nSubject: {subject}\r\n"
+               f"Date: {email.utils.formatdate()}\r\n"
+               f"Message-ID: {email.utils.make_msgid()}\r\n\r\n"
+               f"{text}\r\n").encode()
+        mail.append(owner, path, raw, flags)
+        yield f"message {subject!r} in {owner}/{path}"
