@@ -7,7 +7,8 @@ What every front end of sharing needs and no protocol owns lives here:
   (``install`` hooks it to ``Directory.grant_listeners``, so a share made
   from the web, the API, the CLI or IMAP SETACL sends the same notice);
 - the "shared with me" view of one account;
-- the contact search of the grantee picker;
+- the contact search of the grantee picker, and the member cards a GAL
+  group keeps in its address book;
 - the table of web sign-in sessions (the web pages are its only user, but
   tables belong to the store).
 
@@ -18,11 +19,12 @@ Decisions stay in the ACL core: the lists here are built from
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
+from hashlib import sha256
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlencode
 
@@ -32,10 +34,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from icewarp_share import acl
 from icewarp_share.config import Config
 from icewarp_share.store.directory import GrantChange
+from icewarp_share.store.items import ItemFacts, ItemStore
 from icewarp_share.store.schema import (
     Account,
     Base,
     Domain,
+    Folder,
     Group,
     utcnow,
 )
@@ -380,12 +384,156 @@ def _escape_like(text: str) -> str:
 
 
 def _card_matches(store: Store, user: str, needle: str,
-                  limit: int) -> Iterable[Contact]:
-    """Contact cards of the user's address books and readable GALs.
+                  limit: int) -> list[Contact]:
+    """Cards of the user's own address books and of the GALs it reads."""
+    found: list[Contact] = []
+    items = ItemStore(store.db)
+    for book in readable_address_books(store, user):
+        for item in items.all(book.folder_id):
+            shown = acl.treatment(acl.ItemClass(item.facts.item_class),
+                                  book.own, book.rights)
+            if shown is not acl.Treatment.SHOW:
+                continue
+            found.extend(c for c in card_contacts(item.body, book.name)
+                         if needle in c.name.lower()
+                         or needle in c.address)
+            if len(found) >= limit:
+                return found
+    return found
 
-    Contact items are kept by the calendar and contacts store; until it
-    offers a search this yields nothing.
+
+@dataclass(frozen=True)
+class AddressBook:
+    """A contacts folder the picker searches for one user."""
+
+    folder_id: int
+    name: str
+    own: bool
+    rights: acl.Rights
+
+
+def readable_address_books(store: Store, user: str) -> list[AddressBook]:
+    """The user's own contacts folders, and the GAL folders it may read.
+
+    A GAL is searched for everyone with read on it even when groupware
+    is off for them (the issue asks that the picker still finds GAL
+    contacts then): the decision is taken for the same viewer with the
+    groupware switch on. Everything else about the decision is the
+    core's.
     """
-    # Not yet: the contact item store has no search the picker can use;
-    # the directory matches above are all the picker offers until then.
-    return ()
+    directory = store.directory
+    viewer = replace(directory.viewer(user), groupware=True)
+    account = directory.account(user)
+    with store.db.read() as s:
+        rows = list(s.execute(
+            select(Folder.id, Folder.path, Folder.gal, Account.address,
+                   Group.address)
+            .outerjoin(Account, Account.id == Folder.account_id)
+            .outerjoin(Group, Group.id == Folder.group_id)
+            .where(Folder.kind == acl.FolderKind.CONTACTS.value,
+                   or_(Folder.account_id == account.id, Folder.gal))
+            .order_by(Folder.id)))
+    books = []
+    for folder_id, path, _gal, owner_account, owner_group in rows:
+        owner = owner_account or owner_group
+        facts = directory.facts(owner, path)
+        decision = acl.effective_rights(viewer, facts)
+        if not acl.may(decision, acl.Operation.READ):
+            continue
+        own = acl.is_owner(viewer, facts)
+        name = acl.display_name(user, owner, facts.owner_kind, path,
+                                store.prefixes)
+        books.append(AddressBook(folder_id, name, own, decision.rights))
+    return books
+
+
+def _unfold(text: str) -> list[str]:
+    """vCard content lines with RFC 6350 3.2 folding undone."""
+    lines: list[str] = []
+    for raw in text.replace("\r\n", "\n").split("\n"):
+        if raw[:1] in (" ", "\t") and lines:
+            lines[-1] += raw[1:]
+        elif raw:
+            lines.append(raw)
+    return lines
+
+
+def _unescape(value: str) -> str:
+    return (value.replace("\\n", " ").replace("\\,", ",")
+            .replace("\\;", ";").replace("\\\\", "\\"))
+
+
+def card_contacts(text: str, source: str) -> list[Contact]:
+    """One Contact per e-mail address of a vCard, named by its FN."""
+    name = ""
+    addresses = []
+    for line in _unfold(text):
+        head, _, value = line.partition(":")
+        prop = head.split(";", 1)[0].rpartition(".")[2].upper()
+        if prop == "FN":
+            name = _unescape(value).strip()
+        elif prop == "EMAIL" and "@" in value:
+            addresses.append(value.strip().lower())
+    return [Contact(a, name, "contact", source) for a in addresses]
+
+
+# region group GAL cards
+
+GROUP_CARD_PREFIX = "group-member-"
+"""Hrefs of the cards a GAL group keeps; other cards are left alone."""
+
+
+def _escape(value: str) -> str:
+    return (value.replace("\\", "\\\\").replace(",", "\\,")
+            .replace(";", "\\;").replace("\n", "\\n"))
+
+
+def member_card(group: str, address: str, name: str) -> str:
+    """The vCard a GAL group keeps for one member account."""
+    shown = name or address
+    lines = ["BEGIN:VCARD", "VERSION:3.0",
+             f"UID:{group}:{address}",
+             f"FN:{_escape(shown)}", f"N:{_escape(shown)};;;;",
+             f"EMAIL;TYPE=INTERNET:{address}", "END:VCARD"]
+    return "\r\n".join(lines) + "\r\n"
+
+
+def sync_group_cards(store: Store, group: str) -> int:
+    """Keep one card per member account in a GAL group's Contacts folder.
+
+    Cards of accounts that left are removed, new members get one, and
+    changed names are rewritten. Returns how many cards changed. Does
+    nothing for a group without the GAL option or public folders.
+    """
+    directory = store.directory
+    row = directory.group(group)
+    if not (row.gal and row.public_folder):
+        return 0
+    folder = directory.folder(row.address, "Contacts")
+    items = ItemStore(store.db)
+    held = {i.href: i for i in items.all(folder.id)
+            if i.href.startswith(GROUP_CARD_PREFIX)}
+    wanted = {f"{GROUP_CARD_PREFIX}{a.address}.vcf":
+              member_card(row.address, a.address, a.display_name)
+              for a in directory.member_accounts(row.address)}
+    changed = 0
+    for href, text in wanted.items():
+        if href in held and held[href].body == text:
+            continue
+        uid = f"{row.address}:{href[len(GROUP_CARD_PREFIX):-4]}"
+        items.put(folder.id, href, text, ItemFacts(
+            uid, "VCARD", acl.ItemClass.PUBLIC.value, _TIMESTAMP_MIN,
+            _TIMESTAMP_MAX, f'"{sha256(text.encode()).hexdigest()}"'))
+        changed += 1
+    for href in held.keys() - wanted.keys():
+        items.delete(folder.id, href)
+        changed += 1
+    if changed:
+        log.info("GAL of %s: %d member cards changed", row.address, changed)
+    return changed
+
+
+# The time range the contact store keeps for items without one (cards),
+# the widest POSIX range, as the calendar front end stores it.
+_TIMESTAMP_MIN = -62135596800
+_TIMESTAMP_MAX = 253402300800

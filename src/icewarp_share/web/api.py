@@ -325,6 +325,7 @@ def add_group(call: Call) -> Response:
         gal=bool(flag(body, "gal")),
         display_name=text(body, "display_name", ""))
     log.info("%s added the group %s", call.user, group.address)
+    sharing.sync_group_cards(call.store, group.address)
     return json_response(group_json(call, group.address), 201)
 
 
@@ -347,10 +348,17 @@ def change_group(call: Call, address: str) -> Response:
     """Change the public folder, deliver-to-folder and GAL options."""
     call.need_admin()
     body = call.body()
-    call.store.directory.update_group(
+    gal = flag(body, "gal")
+    directory = call.store.directory
+    directory.update_group(
         address, public_folder=flag(body, "public_folder"),
-        deliver_to_folder=flag(body, "deliver_to_folder"),
-        gal=flag(body, "gal"))
+        deliver_to_folder=flag(body, "deliver_to_folder"), gal=gal)
+    group = directory.group(address)
+    if gal is not None and group.public_folder:
+        # The group's address book is searched as a GAL exactly when
+        # the group has the GAL option.
+        directory.update_folder(group.address, "Contacts", gal=gal)
+    sharing.sync_group_cards(call.store, group.address)
     log.info("%s changed the options of %s", call.user, address)
     return json_response(group_json(call, address))
 
@@ -361,6 +369,7 @@ def add_member(call: Call, address: str) -> Response:
     call.need_admin()
     member = text(call.body(), "member")
     call.store.directory.add_member(address, member)
+    sharing.sync_group_cards(call.store, address)
     log.info("%s added %s to %s", call.user, member, address)
     return json_response(group_json(call, address), 201)
 
@@ -370,6 +379,7 @@ def remove_member(call: Call, address: str, member: str) -> Response:
     """Remove an account or domain from a group."""
     call.need_admin()
     call.store.directory.remove_member(address, member)
+    sharing.sync_group_cards(call.store, address)
     log.info("%s removed %s from %s", call.user, member, address)
     return Response(status=204)
 
