@@ -9,6 +9,8 @@ folders no other test here touches.
 
 from __future__ import annotations
 
+import imapclient
+
 from icewarp_share.store.sharing import NOTICE_HEADER, parse_notice_header
 from tests.conftest import RunningServer, ServerFactory
 from tests.web.conftest import PASSWORD, SENDER, basic, inbox
@@ -196,3 +198,20 @@ def test_notifications_without_sender_stop_the_server(
     result = server.cli("serve", check=False)
     assert result.returncode != 0
     assert "notification_from" in result.stderr
+
+
+def test_imap_setacl_sends_the_same_notice(
+        shared_demo: RunningServer) -> None:
+    """A grant made by an IMAP client with SETACL (RFC 4314) notifies the
+    grantee like one made on the web page."""
+    server = shared_demo
+    before = len(inbox(server, BOB))
+    with imapclient.IMAPClient("127.0.0.1", port=server.ports["imap"],
+                               ssl=False, timeout=30) as client:
+        client.login(ALICE, PASSWORD)
+        client.setacl("Sent", BOB, "lrs")
+    notices = inbox(server, BOB)
+    assert len(notices) == before + 1
+    notice = parse_notice_header(notices[-1][NOTICE_HEADER])
+    assert (notice.owner, notice.path, notice.rights, notice.grantee) == \
+        (ALICE, "Sent", "lrs", BOB)
