@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 
 from icewarp_share.store import Store
 from icewarp_share.store import mail
+from icewarp_share.store import sharing
 
 DEMO_DOMAIN = "example.com"
 DEMO_PASSWORD = "demo"
@@ -37,6 +38,7 @@ SHARES = (
 ContentStep = Callable[[Store], Iterator[str]]
 CONTENT_STEPS: list[ContentStep] = []
 CONTENT_STEPS.append(mail.demo_content)
+CONTENT_STEPS.append(sharing.demo_content)
 
 
 def populate(store: Store) -> Iterator[str]:

@@ -19,7 +19,7 @@ Decisions stay in the ACL core: the lists here are built from
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from email.message import EmailMessage
@@ -537,3 +537,12 @@ def sync_group_cards(store: Store, group: str) -> int:
 # the widest POSIX range, as the calendar front end stores it.
 _TIMESTAMP_MIN = -62135596800
 _TIMESTAMP_MAX = 253402300800
+
+
+def demo_content(store: Store) -> Iterator[str]:
+    """Demo step: the team group keeps member cards as a GAL."""
+    directory = store.directory
+    directory.update_group("team@example.com", gal=True)
+    directory.update_folder("team@example.com", "Contacts", gal=True)
+    count = sync_group_cards(store, "team@example.com")
+    yield f"team@example.com is a GAL with {count} member cards"
