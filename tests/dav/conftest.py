@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -58,9 +58,10 @@ def populate(store: Store) -> None:
                         members=[BOB, CAROL], public_folder=True)
 
 
-def start_server(base: Path, **sections: dict[str, object]
-                 ) -> RunningServer:
-    """``init``, the scenario, then ``serve`` on free loopback ports."""
+def start_server(base: Path,
+                 extra: Callable[[Store], None] | None = None,
+                 **sections: dict[str, object]) -> RunningServer:
+    """``init``, the scenario (and ``extra``), then ``serve``."""
     ports = {"imap": free_port(), "http": free_port()}
     raw: dict[str, dict[str, object]] = {
         "storage": {"data_dir": str(base / "data")},
@@ -84,6 +85,8 @@ def start_server(base: Path, **sections: dict[str, object]
     store = Store(configuration.load(config_path))
     try:
         populate(store)
+        if extra is not None:
+            extra(store)
     finally:
         store.close()
     server.start()

@@ -36,7 +36,7 @@ def _configuration(store: Store, places: Places) -> Any:
         "web": {"type": "none"},
         "server": {"max_content_length": str(limit),
                    "max_resource_size": str(int(limit * 0.8)),
-                   "delay_on_error": "0"},
+                   "delay_on_error": "0", "validate_path_value": "none"},
     }, "icewarp-share", privileged=True)
     return configuration
 

@@ -295,9 +295,11 @@ class Collection(radicale_storage.BaseCollection):
 class Storage(radicale_storage.BaseStorage):
     """Radicale's entry point: discovery of collections and items."""
 
+    # Names live in the database, not a file system: any printable
+    # character is fine (control characters are still refused).
     _supports_unicode = True
     _supports_trailing_whitespace = False
-    _supports_problematic_chars = False
+    _supports_problematic_chars = True
 
     def __init__(self, configuration: Any, store: Store) -> None:
         super().__init__(configuration)

@@ -1,0 +1,150 @@
+"""Writes: each needs its own ACL right, refusals carry need-privileges.
+
+Radicale itself only knows "may write"; these pin down that inserting
+(``i``), changing (``w``), deleting (``t``) and collection changes are
+told apart, and that task and journal collections take their component.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from tests.dav.conftest import (
+    ALICE, BOB, CAROL, DAV_NS, SHARED_CALENDAR, as_user, fixture_text,
+    multistatus,
+)
+
+BOBS_TASKS = f"{BOB}/~alice@example.com/Tasks/"
+NEED_PRIVILEGES = f"{DAV_NS}need-privileges"
+
+COLOR_PATCH = """<?xml version="1.0" encoding="utf-8"?>
+<D:propertyupdate xmlns:D="DAV:" xmlns:A="http://apple.com/ns/ical/">
+<D:set><D:prop><A:calendar-color>#FF0000</A:calendar-color>
+<D:displayname>{}</D:displayname></D:prop></D:set></D:propertyupdate>"""
+
+PROPS = """<?xml version="1.0" encoding="utf-8"?>
+<D:propfind xmlns:D="DAV:" xmlns:A="http://apple.com/ns/ical/"><D:prop>
+<D:displayname/><A:calendar-color/></D:prop></D:propfind>"""
+
+JOURNAL = """BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//icewarp-share tests//EN
+BEGIN:VJOURNAL
+UID:note-1@example.com
+DTSTAMP:20260101T000000Z
+DTSTART;VALUE=DATE:20260301
+SUMMARY:Ideas
+DESCRIPTION:Write the plan down
+END:VJOURNAL
+END:VCALENDAR
+"""
+
+
+def refused_privilege(answer) -> str:
+    """The privilege a 403 need-privileges answer names."""
+    assert answer.status_code == 403, answer.text
+    root = ET.fromstring(answer.content)
+    privilege = root.find(f"{NEED_PRIVILEGES}/{DAV_NS}resource/"
+                          f"{DAV_NS}privilege")
+    assert privilege is not None, answer.text
+    return privilege[0].tag.rpartition("}")[2]
+
+
+def test_read_only_grantee_cannot_add_an_event(dav):
+    """Bob (read) gets 403 naming the bind privilege."""
+    text = fixture_text("public_event.ics").replace("public-1", "bob-1")
+    answer = as_user(dav, BOB).put(f"{BOB}/{SHARED_CALENDAR}/bob-1.ics",
+                                   text)
+    assert refused_privilege(answer) == "bind"
+
+
+def test_author_creates_but_cannot_change_or_delete(dav):
+    """Bob is author on Alice's Tasks: insert yes, change and delete no."""
+    bob = as_user(dav, BOB)
+    task = fixture_text("task.ics")
+    assert bob.put(BOBS_TASKS + "task.ics", task).status_code == 201
+    changed = task.replace("Send the report", "Send it later")
+    assert refused_privilege(bob.put(BOBS_TASKS + "task.ics",
+                                     changed)) == "write-content"
+    assert refused_privilege(bob.request(
+        "DELETE", BOBS_TASKS + "task.ics")) == "unbind"
+    assert "Send the report" in as_user(dav, ALICE).request(
+        "GET", f"{ALICE}/Tasks/task.ics").text
+
+
+def test_task_collection_refuses_events(dav):
+    """Tasks hold VTODO only: an event is refused with the precondition."""
+    answer = as_user(dav, ALICE).put(f"{ALICE}/Tasks/event.ics",
+                                     fixture_text("public_event.ics"))
+    assert answer.status_code == 403
+    assert "supported-calendar-component" in answer.text
+
+
+def test_notes_collection_takes_journal_entries(dav):
+    """A VJOURNAL goes into Notes and comes back whole for the owner."""
+    alice = as_user(dav, ALICE)
+    assert alice.put(f"{ALICE}/Notes/note.ics", JOURNAL).status_code == 201
+    assert "Write the plan down" in alice.request(
+        "GET", f"{ALICE}/Notes/note.ics").text
+
+
+def test_grantee_cannot_delete_or_patch_shared_collection(dav):
+    """Bob may neither delete Alice's calendar nor change its properties."""
+    bob = as_user(dav, BOB)
+    collection = f"{BOB}/{SHARED_CALENDAR}/"
+    assert refused_privilege(bob.request("DELETE", collection)) == "unbind"
+    answer = bob.request("PROPPATCH", collection,
+                         COLOR_PATCH.format("Mine now"))
+    assert refused_privilege(answer) == "write-properties"
+
+
+def test_owner_cannot_delete_collection_over_dav(dav):
+    """Folders are removed in the web pages; DELETE of one is refused."""
+    answer = as_user(dav, ALICE).request("DELETE", f"{ALICE}/Calendar/")
+    assert answer.status_code == 403
+
+
+def test_grantee_cannot_create_collections(dav):
+    """MKCALENDAR in someone else's namespace, or one's own, is refused."""
+    for address, path in ((BOB, f"{BOB}/~alice@example.com/New/"),
+                          (ALICE, f"{ALICE}/New/")):
+        answer = as_user(dav, address).request("MKCALENDAR", path)
+        assert refused_privilege(answer) == "bind"
+
+
+def test_owner_patches_properties_sharee_keeps_whose_name(dav):
+    """Alice renames and colours her calendar; Bob sees the colour only.
+
+    The sharee's display name stays the name that says whose it is.
+    """
+    alice = as_user(dav, ALICE)
+    answer = alice.request("PROPPATCH", f"{ALICE}/Calendar/",
+                           COLOR_PATCH.format("Alice at work"))
+    assert answer.status_code == 207
+    own = multistatus(alice.propfind(f"{ALICE}/Calendar/", PROPS, "0"))
+    entry = own[f"/dav/{ALICE}/Calendar/"]
+    assert entry.text(f"{DAV_NS}displayname") == "Alice at work"
+    seen = multistatus(as_user(dav, BOB).propfind(
+        f"{BOB}/{SHARED_CALENDAR}/", PROPS, "0"))
+    entry = seen[f"/dav/{BOB}/{SHARED_CALENDAR}/"]
+    assert entry.text(f"{DAV_NS}displayname") == SHARED_CALENDAR
+    assert entry.text("{http://apple.com/ns/ical/}calendar-color") \
+        == "#FF0000"
+
+
+def test_writer_may_patch_collection_properties(dav):
+    """Carol's write grant includes write-properties, so PROPPATCH works."""
+    answer = as_user(dav, CAROL).request(
+        "PROPPATCH", f"{CAROL}/{SHARED_CALENDAR}/",
+        COLOR_PATCH.format("ignored for sharees"))
+    assert answer.status_code == 207
+
+
+def test_if_match_mismatch_is_412(dav):
+    """A PUT with a stale ETag does not overwrite (RFC 9110 13.1.1)."""
+    alice = as_user(dav, ALICE)
+    text = fixture_text("public_event.ics").replace("public-1", "etag-1")
+    assert alice.put(f"{ALICE}/Calendar/etag.ics", text).status_code == 201
+    answer = alice.put(f"{ALICE}/Calendar/etag.ics", text,
+                       If_Match='"stale"')
+    assert answer.status_code == 412
