@@ -1,0 +1,80 @@
+"""The item store on SQLite and PostgreSQL: facts, ranges, change log."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete
+
+from icewarp_share.store import Store
+from icewarp_share.store.schema import Folder
+from icewarp_share.store.items import ItemFacts, ItemStore
+
+
+def _folder(store: Store) -> int:
+    store.directory.add_domain("example.com")
+    store.directory.add_account("alice@example.com", "pw")
+    return store.directory.folder("alice@example.com", "Calendar").id
+
+
+def _facts(uid: str, start: int, end: int,
+           item_class: str = "PUBLIC") -> ItemFacts:
+    return ItemFacts(uid, "VEVENT", item_class, start, end, f'"{uid}"')
+
+
+def test_put_get_and_replace_keep_one_item_per_href(store):
+    """A second PUT to an href replaces the item and returns the old one."""
+    items, folder = ItemStore(store.db), _folder(store)
+    first, old = items.put(folder, "a.ics", "one", _facts("a", 0, 10))
+    assert old is None and first.body == "one"
+    second, old = items.put(folder, "a.ics", "two", _facts("a", 0, 10))
+    assert old is not None and old.body == "one"
+    assert [i.body for i in items.all(folder)] == ["two"]
+    assert second.modseq > first.modseq
+    assert items.get(folder, ["a.ics", "b.ics"]).keys() == {"a.ics"}
+
+
+def test_in_range_is_an_overlap_lookup(store):
+    """Items overlapping [start, end) of the component asked are found."""
+    items, folder = ItemStore(store.db), _folder(store)
+    items.put(folder, "early.ics", "x", _facts("early", 0, 100))
+    items.put(folder, "late.ics", "x", _facts("late", 200, 300))
+    found = items.in_range(folder, "VEVENT", 50, 250)
+    assert [i.href for i in found] == ["early.ics", "late.ics"]
+    assert [i.href for i in items.in_range(folder, "VEVENT", 100, 200)] \
+        == []
+    assert items.in_range(folder, "VTODO", 0, 300) == []
+
+
+def test_change_log_gives_latest_change_per_href(store):
+    """changes() after a modseq lists each href once, deletions marked."""
+    items, folder = ItemStore(store.db), _folder(store)
+    items.put(folder, "a.ics", "x", _facts("a", 0, 1))
+    mark = items.modseq(folder)
+    items.put(folder, "b.ics", "x", _facts("b", 0, 1, "PRIVATE"))
+    items.put(folder, "b.ics", "y", _facts("b", 0, 1))
+    items.delete(folder, "a.ics")
+    changes = {c.href: c for c in items.changes(folder, mark)}
+    assert set(changes) == {"a.ics", "b.ics"}
+    assert changes["a.ics"].deleted and not changes["b.ics"].deleted
+    assert changes["b.ics"].item_class == "PUBLIC"
+    assert items.classes_seen(folder, "b.ics") == {"PUBLIC", "PRIVATE"}
+    assert items.delete(folder, "a.ics") is None
+
+
+def test_uid_lookup_and_collection_properties(store):
+    """href_of_uid finds the item; props round-trip as a mapping."""
+    items, folder = ItemStore(store.db), _folder(store)
+    items.put(folder, "a.ics", "x", _facts("uid-a", 0, 1))
+    assert items.href_of_uid(folder, "uid-a") == "a.ics"
+    assert items.href_of_uid(folder, "nope") is None
+    items.set_props(folder, {"D:displayname": "Work"})
+    assert items.props(folder) == {"D:displayname": "Work"}
+
+
+def test_items_go_with_their_folder(store):
+    """Deleting a folder row deletes its items and change log (cascade)."""
+    items, folder = ItemStore(store.db), _folder(store)
+    items.put(folder, "a.ics", "x", _facts("a", 0, 1))
+    with store.db.write() as session:
+        session.execute(delete(Folder).where(Folder.id == folder))
+    assert items.all(folder) == []
+    assert items.changes(folder, 0) == []
