@@ -136,8 +136,8 @@ def run(plan: Plan, work: Path) -> list[Row]:
     for name, start in (("ours", _ours), ("peer", _radicale)):
         try:
             with start(plan, work) as dav:
-                _measure(plan, dav)
                 found[name] = dav.results
+                _measure(plan, dav)
                 answers[name] = dav.answers
         except Exception as error:
             log.exception("CalDAV: %s failed", name)
@@ -435,9 +435,9 @@ def _row(measure: str, size: str, key: str,
               peer.median if peer else None, peer.p99 if peer else None,
               target=target)
     notes = []
-    if "ours" in errors:
+    if "ours" in errors and ours is None:
         notes.append(f"our server gave no figure: {errors['ours']}")
-    if "peer" in errors:
+    if "peer" in errors and peer is None:
         notes.append(f"Radicale gave no figure: {errors['peer']}")
     row.note = "; ".join(notes)
     if row.ratio is not None:

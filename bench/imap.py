@@ -91,8 +91,8 @@ def run(plan: Plan, work: Path) -> list[Row]:
     for name, start in (("ours", _ours), ("peer", _dovecot)):
         try:
             with start(work) as imap:
-                _measure(plan, imap)
                 found[name] = imap.results
+                _measure(plan, imap)
         except Exception as error:
             log.exception("IMAP: %s failed", name)
             errors[name] = (str(error) or type(error).__name__)[:300]
@@ -302,9 +302,9 @@ def _row(measure: str, size: str, key: str,
               peer.median if peer else None, peer.p99 if peer else None,
               target=target)
     notes = []
-    if "ours" in errors:
+    if "ours" in errors and ours is None:
         notes.append(f"our server gave no figure: {errors['ours']}")
-    if "peer" in errors:
+    if "peer" in errors and peer is None:
         notes.append(f"Dovecot gave no figure: {errors['peer']}")
     row.note = "; ".join(notes)
     if row.ratio is not None:

@@ -77,8 +77,9 @@ def run(plan: Plan, work: Path) -> list[Row]:
     errors: dict[str, str] = {}
     for name, starter in (("ours", _start_ours), ("peer", _start_peer)):
         try:
+            results[name] = {}
             with starter(work, tree) as target:
-                results[name] = _measure(plan, target)
+                _measure(plan, target, results[name])
         except Exception as error:
             log.exception("WebDAV: %s failed", name)
             errors[name] = _why(error)
@@ -153,8 +154,8 @@ def _copy_tree(tree: Path, root: Path) -> None:
     shutil.copytree(tree, root, dirs_exist_ok=True)
 
 
-def _measure(plan: Plan, target: Target) -> dict[str, object]:
-    found: dict[str, object] = {}
+def _measure(plan: Plan, target: Target,
+             found: dict[str, object]) -> None:
     with httpx.Client(auth=(USER, servers.PASSWORD), timeout=300) as http:
         for size in plan.file_sizes:
             found[f"get-{size}"] = _get(plan, http, target, size)
@@ -162,7 +163,6 @@ def _measure(plan: Plan, target: Target) -> dict[str, object]:
         for n in plan.folder_sizes:
             found[f"propfind-{n}"] = _propfind(plan, http, target, n)
     found["memory"] = slow_download_memory(plan, target)
-    return found
 
 
 def _get(plan: Plan, http: httpx.Client, target: Target,
@@ -310,7 +310,7 @@ def _row(measure: str, size: str, key: str,
               ours.median if ours else None, ours.p99 if ours else None,
               peer.median if peer else None, peer.p99 if peer else None,
               target=target)
-    row.note = _missing(errors)
+    row.note = _missing(errors, ours is None, peer is None)
     ratio = row.ratio
     if ratio is not None and target:
         row.met = ratio <= bound
@@ -323,11 +323,11 @@ def _sample(results: dict[str, dict[str, object]], name: str,
     return found if isinstance(found, Sample) else None
 
 
-def _missing(errors: dict[str, str]) -> str:
+def _missing(errors: dict[str, str], ours: bool, peer: bool) -> str:
     parts = []
-    if "ours" in errors:
+    if "ours" in errors and ours:
         parts.append(f"our server gave no figure: {errors['ours']}")
-    if "peer" in errors:
+    if "peer" in errors and peer:
         parts.append(f"wsgidav gave no figure: {errors['peer']}")
     return "; ".join(parts)
 
@@ -347,7 +347,7 @@ def _memory_row(plan: Plan, results: dict[str, dict[str, object]],
               ours if isinstance(ours, float) else None,
               peer=peer if isinstance(peer, float) else None,
               unit="MiB", target=f"flat (< {_flat(plan):.0f} MiB)")
-    row.note = _missing(errors)
+    row.note = _missing(errors, row.ours is None, row.peer is None)
     if row.ours is not None:
         row.met = row.ours < _flat(plan)
         if not row.met:
