@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 import requests
 
+from icewarp_share import config as configuration
+from icewarp_share.store import Store
 from tests.conftest import RunningServer, server_factory
 
 PASSWORD = "secret"
@@ -26,24 +28,26 @@ ALICE, BOB, CAROL = ("alice@example.com", "bob@example.com",
 DAVE, ERIN = "dave@example.com", "erin@example.com"
 
 
-def _setup(mapped: Path) -> list[list[str]]:
-    accounts = [["account", "add", a, "--password", PASSWORD]
-                for a in (ALICE, BOB, CAROL, DAVE, ERIN)]
-    return [
-        ["domain", "add", "example.com"],
-        *accounts,
-        ["folder", "add", f"{ALICE}/Team", "--kind", "files"],
-        ["folder", "add", f"{ALICE}/Flat", "--kind", "files",
-         "--map-dir", str(mapped / "flat")],
-        ["folder", "add", f"{ALICE}/Tree", "--kind", "files",
-         "--map-dir", str(mapped / "tree"), "--recursive"],
-        ["share", f"{ALICE}/Documents", BOB, "--rights", "write"],
-        ["share", f"{ALICE}/Documents", CAROL, "--rights", "read"],
-        ["share", f"{ALICE}/Documents", ERIN, "--rights", "l"],
-        ["share", f"{ALICE}/Team", BOB, "--rights", "all"],
-        ["share", f"{ALICE}/Flat", BOB, "--rights", "all"],
-        ["share", f"{ALICE}/Tree", BOB, "--rights", "all"],
-    ]
+def _setup(store: Store, mapped: Path) -> None:
+    """Accounts, folders and grants, made in-process before the start.
+
+    The directory calls are the ones the CLI makes; doing them here
+    spares a dozen interpreter starts on a busy machine.
+    """
+    directory = store.directory
+    directory.add_domain("example.com")
+    for address in (ALICE, BOB, CAROL, DAVE, ERIN):
+        directory.add_account(address, PASSWORD)
+    directory.add_folder(ALICE, "Team", "files")
+    directory.add_folder(ALICE, "Flat", "files",
+                         map_dir=str(mapped / "flat"))
+    directory.add_folder(ALICE, "Tree", "files",
+                         map_dir=str(mapped / "tree"), recursive=True)
+    for path, grantee, rights in (
+            ("Documents", BOB, "write"), ("Documents", CAROL, "read"),
+            ("Documents", ERIN, "l"), ("Team", BOB, "all"),
+            ("Flat", BOB, "all"), ("Tree", BOB, "all")):
+        directory.share(ALICE, path, grantee, rights)
 
 
 def _mapped_directories(base: Path) -> None:
@@ -94,7 +98,13 @@ def webdav(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDav]:
     _mapped_directories(mapped)
     factories = server_factory.__wrapped__(tmp_path_factory)  # type: ignore
     factory = next(factories)
-    server = factory(setup=_setup(mapped))
+    server = factory(start=False)
+    store = Store(configuration.load(server.config_path))
+    try:
+        _setup(store, mapped)
+    finally:
+        store.close()
+    server.start()
     yield WebDav(server, mapped)
     next(factories, None)
 
