@@ -20,7 +20,7 @@ import pytest
 from icewarp_share import config as configuration
 from icewarp_share.store import Store
 from icewarp_share.store.mail import MailStore
-from tests.conftest import RunningServer, ServerFactory, _toml, free_port
+from tests.conftest import RunningServer, _toml, free_port
 
 PASSWORD = "demo"
 SENDER = "shares@example.com"
@@ -83,12 +83,6 @@ def inbox(server: RunningServer, user: str) -> list[Message]:
         return [email.message_from_bytes(m.data or b"") for m in found]
     finally:
         store.close()
-
-
-@pytest.fixture
-def demo_server(server_factory: ServerFactory) -> RunningServer:
-    """A server with the demo domain and notifications on."""
-    return server_factory(setup=[["demo"]], **NOTIFYING)
 
 
 @pytest.fixture(scope="module")

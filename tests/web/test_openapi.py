@@ -286,15 +286,3 @@ def test_every_documented_status_is_answered(server_factory) -> None:
     finally:
         clients.close()
 
-
-def test_unknown_api_path_and_method_answer_json(demo_server) -> None:
-    """A wrong path is a JSON 404, a wrong method a JSON 405, and neither
-    shows a traceback or exception text."""
-    with basic(demo_server, "bob@example.com") as client:
-        missing = client.get("/api/nothing-here")
-        wrong = client.put("/api/folders")
-    assert missing.status_code == 404
-    assert missing.json()["error"] == "No such page or API endpoint."
-    assert wrong.status_code == 405
-    assert wrong.json()["status"] == 405
-    assert "Traceback" not in missing.text + wrong.text

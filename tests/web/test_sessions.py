@@ -1,5 +1,5 @@
 """Browser sessions: cookie flags, the CSRF token, cross-site refusal,
-sign-out, and the pages' redirect to the sign-in form."""
+sign-out, the pages' redirect to the sign-in form, and JSON errors."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from contextlib import closing
 import httpx
 
 from tests.conftest import RunningServer
-from tests.web.conftest import PASSWORD, signed_in
+from tests.web.conftest import PASSWORD, basic, signed_in
 
 BOB = "bob@example.com"
 CHANGE = {"owner": "alice@example.com", "path": "Calendar"}
@@ -92,3 +92,17 @@ def test_sign_in_form_never_redirects_off_site(
             "address": BOB, "password": PASSWORD,
             "next": "//attacker.example/"})
     assert form.headers["location"] == "/"
+
+
+def test_unknown_api_path_and_method_answer_json(
+        shared_demo: RunningServer) -> None:
+    """A wrong path is a JSON 404, a wrong method a JSON 405, and neither
+    shows a traceback or exception text."""
+    with basic(shared_demo, "bob@example.com") as client:
+        missing = client.get("/api/nothing-here")
+        wrong = client.put("/api/folders")
+    assert missing.status_code == 404
+    assert missing.json()["error"] == "No such page or API endpoint."
+    assert wrong.status_code == 405
+    assert wrong.json()["status"] == 405
+    assert "Traceback" not in missing.text + wrong.text
