@@ -4,11 +4,16 @@ expunge, IDLE, UIDPLUS, LITERAL+, TLS, bad input and LMTP delivery."""
 from __future__ import annotations
 
 import imaplib
+import re
+import shutil
 import smtplib
 import socket
 import ssl
+import subprocess
 import threading
 import time
+
+import pytest
 
 from tests.imap.imap_fixtures import message
 
@@ -206,3 +211,51 @@ def test_implicit_tls_and_starttls(imap_server):
     plain.starttls(context)
     assert plain.login(ALICE, "secret")[0] == "OK"
     plain.logout()
+
+
+MBSYNC_CONFIG = """\
+IMAPAccount bob
+Host 127.0.0.1
+Port {port}
+User bob@example.com
+Pass secret
+SSLType None
+AuthMechs PLAIN
+
+IMAPStore remote
+Account bob
+
+MaildirStore local
+Path {local}/
+Inbox {local}/INBOX
+SubFolders Verbatim
+
+Channel shared
+Far :remote:"~alice@example.com/Drop"
+Near :local:Drop
+Create Near
+Sync Pull
+SyncState *
+"""
+
+
+@pytest.mark.skipif(shutil.which("mbsync") is None,
+                    reason="mbsync (Debian isync) missing")
+def test_mbsync_pulls_a_shared_folder(login, imap_server, tmp_path):
+    """Bob's mbsync copies alice's shared Drop folder, byte for byte."""
+    alice = login("alice@example.com")
+    raw = message("multipart-report.eml")
+    assert alice.append("Drop", None, None, raw)[0] == "OK"
+    local = tmp_path / "Maildir"
+    local.mkdir()
+    config = tmp_path / "mbsyncrc"
+    config.write_text(MBSYNC_CONFIG.format(port=imap_server.ports["imap"],
+                                    local=local))
+    result = subprocess.run(["mbsync", "-c", str(config), "shared"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    # mbsync marks what it stored with an X-TUID header line of its own.
+    pulled = [re.sub(rb"X-TUID: \S+\n", b"", p.read_bytes())
+              for p in (local / "Drop").glob("*/*") if p.is_file()]
+    # Maildir keeps Unix line ends: mbsync turns CRLF into LF.
+    assert raw.replace(b"\r\n", b"\n") in pulled
