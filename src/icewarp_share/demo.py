@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+from icewarp_share.dav.caldav import content as caldav_content
 from icewarp_share.store import Store
 from icewarp_share.store import mail
 from icewarp_share.store import sharing
@@ -39,6 +40,7 @@ ContentStep = Callable[[Store], Iterator[str]]
 CONTENT_STEPS: list[ContentStep] = []
 CONTENT_STEPS.append(mail.demo_content)
 CONTENT_STEPS.append(sharing.demo_content)
+CONTENT_STEPS.append(caldav_content.demo_content)
 
 
 def populate(store: Store) -> Iterator[str]:

@@ -24,12 +24,13 @@ from radicale.item import filter as radicale_filter
 
 from icewarp_share import acl
 from icewarp_share.dav.caldav import privacy
+from icewarp_share.dav.caldav.content import facts_of
 from icewarp_share.dav.caldav.places import (
     FolderView, Place, PlaceKind, Places,
 )
 from icewarp_share.dav.caldav.request import RequestState, current
 from icewarp_share.store import Store
-from icewarp_share.store.items import ItemFacts, ItemStore, StoredItem
+from icewarp_share.store.items import ItemStore, StoredItem
 
 log = logging.getLogger(__name__)
 
@@ -271,12 +272,7 @@ class Collection(radicale_storage.BaseCollection):
 
     def upload(self, href: str, item: radicale_item.Item
                ) -> tuple[radicale_item.Item, radicale_item.Item | None]:
-        text = item.serialize()
-        component = item.component_name or "VCARD"
-        start, end = item.time_range
-        facts = ItemFacts(item.uid, component,
-                          privacy.item_class(text).value, start, end,
-                          privacy.etag_of(text))
+        text, facts = facts_of(item)
         new, old = self._items.put(self.folder.folder_id, href, text, facts)
         _state().cache.pop(("items", self.folder.folder_id, self.folder.url),
                            None)
