@@ -193,3 +193,35 @@ def test_list_patterns_cross_namespaces(login, pattern, expected):
     else:
         assert expected <= listed
         assert all(name.count("/") == 1 for name in listed)
+
+
+def test_changing_shared_prefix_renames_tree_keeps_subscriptions(
+        imap_server, login):
+    """Restarted with shared_prefix "Shared/Accounts/", bob's subscription
+    shows under the new name, with \\Noselect parents."""
+    bob = login(BOB)
+    assert bob.subscribe('"~alice@example.com/Projects"')[0] == "OK"
+    bob.logout()
+    original = imap_server.config_path.read_text()
+    imap_server.stop()
+    imap_server.config_path.write_text(
+        original + '[sharing]\nshared_prefix = "Shared/Accounts/"\n')
+    try:
+        imap_server.start()
+        bob = login(BOB)
+        assert bob.namespace()[1][0] == \
+            b'(("" "/")) (("Shared/Accounts/" "/")) (("Public/" "/"))'
+        subscribed = _names(bob, "LSUB", '""', '"*"')
+        assert "Shared/Accounts/alice@example.com/Projects" in subscribed
+        listed = _names(bob, "LIST", '""', '"*"')
+        assert b"\\Noselect" in listed["Shared"]
+        assert b"\\Noselect" in listed["Shared/Accounts"]
+        assert not any(name.startswith("~") for name in listed)
+        assert bob.select('"Shared/Accounts"')[0] == "NO"
+        assert bob.select(
+            '"Shared/Accounts/alice@example.com/Projects"')[0] == "OK"
+        bob.logout()
+    finally:
+        imap_server.stop()
+        imap_server.config_path.write_text(original)
+        imap_server.start()
