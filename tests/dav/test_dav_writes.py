@@ -104,12 +104,31 @@ def test_owner_cannot_delete_collection_over_dav(dav):
     assert answer.status_code == 403
 
 
-def test_grantee_cannot_create_collections(dav):
-    """MKCALENDAR in someone else's namespace, or one's own, is refused."""
-    for address, path in ((BOB, f"{BOB}/~alice@example.com/New/"),
-                          (ALICE, f"{ALICE}/New/")):
-        answer = as_user(dav, address).request("MKCALENDAR", path)
-        assert refused_privilege(answer) == "bind"
+def test_grantee_cannot_create_collections_in_shared_namespace(dav):
+    """MKCALENDAR below someone else's folders is refused (bind)."""
+    answer = as_user(dav, BOB).request(
+        "MKCALENDAR", f"{BOB}/~alice@example.com/New/")
+    assert refused_privilege(answer) == "bind"
+    answer = as_user(dav, BOB).request("MKCALENDAR", f"{ALICE}/New/")
+    assert answer.status_code == 403
+
+
+def test_owner_makes_a_task_list_with_mkcalendar(dav):
+    """MKCALENDAR asking for VTODO makes a tasks folder in the home."""
+    body = """<?xml version="1.0" encoding="utf-8"?>
+<C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
+<D:set><D:prop><D:displayname>Errands</D:displayname>
+<C:supported-calendar-component-set><C:comp name="VTODO"/>
+</C:supported-calendar-component-set></D:prop></D:set></C:mkcalendar>"""
+    alice = as_user(dav, ALICE)
+    assert alice.request("MKCALENDAR", f"{ALICE}/Errands/",
+                         body).status_code == 201
+    assert alice.put(f"{ALICE}/Errands/task.ics",
+                     fixture_text("task.ics")).status_code == 201
+    assert alice.put(f"{ALICE}/Errands/event.ics",
+                     fixture_text("public_event.ics")).status_code == 403
+    assert alice.request("MKCALENDAR", f"{ALICE}/Errands/",
+                         body).status_code in (405, 409)
 
 
 def test_owner_patches_properties_sharee_keeps_whose_name(dav):

@@ -293,8 +293,15 @@ class Application(radicale.Application):
 
     def _check_create(self, place: Place | None, href: str,
                       body: bytes) -> Reply | None:
+        """New collections only right below one's own home."""
+        state = current()
+        path = href.removeprefix("/dav").strip("/")
+        home, _, name = path.partition("/")
+        own = state is not None and home == state.account
+        if own and name and "/" not in name:
+            return None  # Radicale answers an existing one (409)
         return need_privilege(href, "bind",
-                              "folders are created in the web pages")
+                              "collections are made in one's own home only")
 
     def _check_move(self, place: Place | None, href: str,
                     body: bytes) -> Reply | None:

@@ -50,8 +50,11 @@ class Rights(BaseRights):
         """Letters for a path that leads nowhere the viewer may look.
 
         Below the viewer's own home a missing path is reported missing
-        (404); anywhere else the answer is the same refusal whether the
-        folder exists or not, so nothing can be learnt from it.
+        (404), and a new collection may be made right below it; anywhere
+        else the answer is the same refusal whether the folder exists or
+        not, so nothing can be learnt from it.
         """
-        home = path.strip("/").partition("/")[0]
-        return "r" if home == account else ""
+        home, _, rest = path.strip("/").partition("/")
+        if home != account:
+            return ""
+        return "r" if "/" in rest else "rw"

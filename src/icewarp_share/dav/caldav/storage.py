@@ -30,6 +30,7 @@ from icewarp_share.dav.caldav.places import (
 )
 from icewarp_share.dav.caldav.request import RequestState, current
 from icewarp_share.store import Store
+from icewarp_share.store.errors import StoreError
 from icewarp_share.store.items import ItemStore, StoredItem
 
 log = logging.getLogger(__name__)
@@ -288,6 +289,19 @@ class Collection(radicale_storage.BaseCollection):
                            None)
 
 
+def _kind_for(props: Mapping[str, str]) -> acl.FolderKind:
+    """The folder kind a new collection's properties ask for."""
+    if props.get("tag") == "VADDRESSBOOK":
+        return acl.FolderKind.CONTACTS
+    wanted = props.get("C:supported-calendar-component-set", "VEVENT")
+    components = {c.strip().upper() for c in wanted.split(",")}
+    if "VEVENT" not in components and "VTODO" in components:
+        return acl.FolderKind.TASKS
+    if components == {"VJOURNAL"}:
+        return acl.FolderKind.NOTES
+    return acl.FolderKind.CALENDAR
+
+
 class Storage(radicale_storage.BaseStorage):
     """Radicale's entry point: discovery of collections and items."""
 
@@ -346,7 +360,32 @@ class Storage(radicale_storage.BaseStorage):
 
     def create_collection(self, href: str, items: Any = None,
                           props: Any = None) -> Any:
-        raise ValueError("collections are created by the administrator")
+        """A new folder in the viewer's own home (MKCALENDAR, MKCOL).
+
+        Its kind follows the requested component set: VTODO makes a task
+        folder, VJOURNAL a notes folder, anything else a calendar; an
+        address book makes a contacts folder. Uploading a whole
+        collection at once is not accepted.
+        """
+        state = _state()
+        home, _, name = href.strip("/").partition("/")
+        if items is not None or not props or home != state.account or \
+                not name or "/" in name:
+            raise ValueError("only empty collections in one's own home")
+        kind = _kind_for(props)
+        try:
+            acl.display_name(home, home, acl.OwnerKind.ACCOUNT, name,
+                             self.store.prefixes)
+            folder = self.store.directory.add_folder(home, name, kind.value)
+        except (acl.FolderNameError, StoreError) as exc:
+            raise ValueError(str(exc)) from None
+        kept = {k: v for k, v in props.items() if k not in _FIXED_PROPS}
+        self.items.set_props(folder.id, kept)
+        log.info("%s made the %s folder %s", home, kind.value, name)
+        state.cache.clear()
+        place = self.places.resolve(state, href.strip("/"))
+        assert place is not None and place.folder is not None
+        return Collection(self, place.folder), {}, []
 
     def move(self, item: radicale_item.Item, to_collection: Any,
              to_href: str) -> None:
