@@ -13,6 +13,7 @@ from icewarp_share.dav.caldav import content as caldav_content
 from icewarp_share.store import Store
 from icewarp_share.store import mail
 from icewarp_share.store import sharing
+from icewarp_share.store import files
 
 DEMO_DOMAIN = "example.com"
 DEMO_PASSWORD = "demo"
@@ -41,6 +42,7 @@ CONTENT_STEPS: list[ContentStep] = []
 CONTENT_STEPS.append(mail.demo_content)
 CONTENT_STEPS.append(sharing.demo_content)
 CONTENT_STEPS.append(caldav_content.demo_content)
+CONTENT_STEPS.append(files.demo_content)
 
 
 def populate(store: Store) -> Iterator[str]:

@@ -436,3 +436,40 @@ class PropertyTable:
             FileProperty.url.startswith(below, autoescape=True))))
         for url in sorted(urls):
             yield url, dest.rstrip("/") + "/" + url[len(below):]
+
+
+# region demo content
+
+DEMO_FILES = (
+    ("alice@example.com", "Documents", "Welcome.txt",
+     "Files in this folder are shared with bob@example.com (write).\n"
+     "Map it in Windows as a network drive on\n"
+     "https://HOST/webdav/alice@example.com/Documents/\n"),
+    ("alice@example.com", "Documents", "Budget 2026.csv",
+     "item,amount\nrent,1200\ntravel,300\n"),
+    ("bob@example.com", "Documents", "Notes.txt",
+     "Bob's own files; nobody else sees them.\n"),
+)
+
+
+def write_file(root: FolderRoot, segments: Iterable[str],
+               content: bytes) -> Path:
+    """Write a file durably into a files folder (temporary, rename)."""
+    target = resolve(root, segments, create_root=True)
+    fd, temporary = new_temporary(target.parent)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(content)
+        handle.flush()
+        os.fsync(handle.fileno())
+    durable_replace(temporary, target)
+    return target
+
+
+def demo_content(store: Any) -> Iterator[str]:
+    """A few files in the demo accounts' Documents folders."""
+    for owner, path, name, text in DEMO_FILES:
+        folder = store.directory.folder(owner, path)
+        root = folder_root(store.data_dir, folder.id, folder.map_dir,
+                           folder.map_recursive)
+        write_file(root, [name], text.encode())
+        yield f"file {owner}/{path}/{name}"
