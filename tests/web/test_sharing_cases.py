@@ -9,6 +9,8 @@ folders no other test here touches.
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 import imapclient
 
 from icewarp_share.store.sharing import NOTICE_HEADER, parse_notice_header
@@ -215,3 +217,56 @@ def test_imap_setacl_sends_the_same_notice(
     notice = parse_notice_header(notices[-1][NOTICE_HEADER])
     assert (notice.owner, notice.path, notice.rights, notice.grantee) == \
         (ALICE, "Sent", "lrs", BOB)
+
+
+PROPFIND = (b'<?xml version="1.0"?><propfind xmlns="DAV:">'
+            b"<prop><resourcetype/></prop></propfind>")
+
+
+def dav_listing(server: RunningServer, user: str, url: str) -> str:
+    """The decoded hrefs of a Depth 1 PROPFIND, as one text; empty when
+    the collection is not there for ``user``."""
+    with basic(server, user) as client:
+        answer = client.request("PROPFIND", url, content=PROPFIND,
+                                headers={"Depth": "1"})
+    if answer.status_code == 404:
+        return ""
+    assert answer.status_code == 207, answer.text
+    return unquote(answer.text)
+
+
+def everywhere(server: RunningServer) -> dict[str, bool]:
+    """Whether Bob sees Alice's shared folders in each kind of client."""
+    with imapclient.IMAPClient("127.0.0.1", port=server.ports["imap"],
+                               ssl=False, timeout=30) as client:
+        client.login(BOB, PASSWORD)
+        mailboxes = [name for _f, _d, name in client.list_folders()]
+    caldav = dav_listing(server, BOB, f"/dav/{BOB}/")
+    webdav = dav_listing(server, BOB, f"/webdav/{ALICE}/")
+    with basic(server, BOB) as client:
+        page = {(f["owner"], f["path"])
+                for f in client.get("/api/shared").json()["folders"]}
+    return {
+        "imap": "~alice@example.com/Projects" in mailboxes,
+        "caldav": "~alice@example.com/Calendar" in caldav,
+        "webdav": f"/webdav/{ALICE}/Documents" in webdav,
+        "web": {(ALICE, "Projects"), (ALICE, "Calendar"),
+                (ALICE, "Documents")} <= page,
+    }
+
+
+def test_revoking_hides_the_folder_in_every_client(
+        shared_demo: RunningServer) -> None:
+    """Bob, subscribed to Alice's account in the demo, sees her shared
+    mail folder in IMAP, her calendar in CalDAV, her documents in WebDAV
+    and all three on the page; once Alice revokes, none of them shows."""
+    server = shared_demo
+    assert everywhere(server) == dict.fromkeys(
+        ("imap", "caldav", "webdav", "web"), True)
+    with basic(server, ALICE) as client:
+        for path in ("Projects", "Calendar", "Documents"):
+            answer = client.delete("/api/grants", params={
+                "path": path, "grantee": BOB})
+            assert answer.status_code == 204
+    assert everywhere(server) == {
+        "imap": False, "caldav": False, "webdav": False, "web": False}
