@@ -289,3 +289,25 @@ def test_private_contact_hidden_from_queries_and_multiget(dav):
     assert not [e for e in found.values() if e.found]
     assert bob.request("GET", BOBS_CONTACTS + "private_contact.vcf"
                        ).status_code == 404
+
+
+def test_item_turning_private_is_gone_from_delta_sync(dav):
+    """When a shown event becomes PRIVATE, Bob's next sync reports it gone."""
+    bob, alice = as_user(dav, BOB), as_user(dav, ALICE)
+    text = fixture_text(PUBLIC).replace("public-1", "turning")
+    assert alice.put(OWN_CALENDAR + "turning.ics", text).status_code == 201
+    token = sync_token(bob.report(BOBS_VIEW, SYNC.format("")))
+    private = text.replace("END:VEVENT", "CLASS:PRIVATE\nEND:VEVENT")
+    assert alice.put(OWN_CALENDAR + "turning.ics", private).status_code \
+        == 204
+    found = multistatus(bob.report(BOBS_VIEW, SYNC.format(token)))
+    entry = found[href(BOBS_VIEW, "turning.ics")]
+    assert entry.status == "HTTP/1.1 404 Not Found" and not entry.found
+
+
+def test_unknown_sync_token_is_refused(dav):
+    """A token of another collection is not valid here (RFC 6578 3.2)."""
+    answer = as_user(dav, BOB).report(
+        BOBS_VIEW, SYNC.format("urn:icewarp-share:sync:999999:1"))
+    assert answer.status_code == 403
+    assert "valid-sync-token" in answer.text

@@ -95,6 +95,13 @@ class Home(Root):
     def path(self) -> str:
         return self._address
 
+    def get_meta(self, key: str | None = None) -> Any:
+        """The account's display name, as the principal's displayname."""
+        account = self._storage.store.directory.find_account(self._address)
+        name = account.display_name if account is not None else ""
+        meta = {"D:displayname": name or self._address}
+        return meta if key is None else meta.get(key)
+
 
 class Collection(radicale_storage.BaseCollection):
     """One folder, as the requesting viewer reaches it."""
