@@ -300,6 +300,10 @@ class LockTable:
         found = self._rows(root, include_root, include_children)
         now = time.time()
         live = [lock for lock in found if not 0 <= lock["expire"] < now]
+        # Newest first: a LOCK answer lists every lock of the resource,
+        # and clients that read the first one expect the one just made.
+        live.sort(key=lambda lock: lock["expire"] - lock["timeout"],
+                  reverse=True)
         if token_only:
             return [lock["token"] for lock in live]
         return live

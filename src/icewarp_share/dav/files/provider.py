@@ -249,6 +249,26 @@ class DirectoryResource(_OnDisk, DAVCollection):  # type: ignore[misc]
         except FileNotFoundError:
             return None
 
+    def get_descendants(self, *, depth: str = "infinity",
+                        **options: Any) -> list[Any]:
+        """Members below; only this collection for a Depth 0 COPY.
+
+        wsgidav walks every member for a COPY whatever its Depth; RFC 4918
+        9.8.3 says Depth 0 copies the collection and its properties only.
+        """
+        if self._is_shallow_copy_source():
+            depth = "0"
+        return super().get_descendants(  # type: ignore[no-any-return]
+            depth=depth, **options)
+
+    def _is_shallow_copy_source(self) -> bool:
+        environ = self.environ
+        if environ.get("REQUEST_METHOD") != "COPY" or \
+                environ.get("HTTP_DEPTH") != "0":
+            return False
+        return self.path.rstrip("/") == \
+            environ.get("PATH_INFO", "").rstrip("/")
+
     def get_member_names(self) -> list[str]:
         view: Viewpoint = self.environ[VIEWPOINT_KEY]
         nested = view.nested_folders(self.place)
