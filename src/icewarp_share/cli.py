@@ -12,6 +12,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
 from icewarp_share import acl
 from icewarp_share import config as configuration
 from icewarp_share.store import Store, open_store
@@ -168,8 +170,9 @@ def cmd_share(args: argparse.Namespace, store: Store) -> None:
     owner, path = split_target(args.target)
     change = store.directory.share(owner, path, args.grantee, args.rights)
     preset = change.after.preset_name()
-    label = f"{change.after.letters or '(none)'}" + \
-        (f" ({preset})" if preset else "")
+    label = change.after.letters or "no rights"
+    if preset and change.after.letters:
+        label += f" ({preset})"
     print(f"{change.grantee} has {label} on {change.owner}/{change.path}")
 
 
@@ -213,9 +216,11 @@ def cmd_demo(args: argparse.Namespace, store: Store) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
+    # --config may come before or after the subcommand; SUPPRESS keeps a
+    # subcommand's absent option from overwriting the one given before it.
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "--config", metavar="PATH",
+        "--config", metavar="PATH", default=argparse.SUPPRESS,
         help=f"TOML configuration file (default: ${configuration.ENV_VAR} "
         "or built-in defaults)")
     parser = argparse.ArgumentParser(
@@ -318,7 +323,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("target", metavar="OWNER/PATH")
     for name, func in (("subscribe", cmd_subscribe),
                        ("unsubscribe", cmd_unsubscribe)):
-        p = add(name, func, f"{name} a user to a folder or account")
+        p = add(name, func, f"{name} a user to or from a folder or account")
         p.add_argument("user")
         p.add_argument("target", metavar="OWNER[/PATH]")
     return parser
@@ -333,7 +338,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` and run the command; return the exit status."""
     args = _parser().parse_args(argv)
     try:
-        config = configuration.load(args.config)
+        config = configuration.load(getattr(args, "config", None))
     except configuration.ConfigError as exc:
         return _fail(str(exc), 2)
     if args.command == "config":
@@ -341,8 +346,11 @@ def run(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "init":
         from icewarp_share import setup
-        for line in setup.initialise(config):
-            print(line)
+        try:
+            for line in setup.initialise(config):
+                print(line)
+        except SQLAlchemyError as exc:
+            return _fail(_database_problem(exc))
         return 0
     if args.command == "serve":
         from icewarp_share import server
@@ -350,9 +358,22 @@ def run(argv: Sequence[str] | None = None) -> int:
     return _run_store_command(args, config)
 
 
+def _database_problem(exc: Exception) -> str:
+    """One line on a database failure: the driver's first line only,
+    never the statement or its parameters (they may hold a hash)."""
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        first = str(exc.orig).strip().splitlines()[0:1]
+        return "the database refused: " + (first[0] if first else "error")
+    return f"cannot use the database: {type(exc).__name__}"
+
+
 def _run_store_command(args: argparse.Namespace,
                        config: configuration.Config) -> int:
-    store = open_store(config)
+    try:
+        store = open_store(config)
+    except (SQLAlchemyError, ImportError) as exc:
+        return _fail("cannot open the database: check "
+                     f"storage.database_url ({type(exc).__name__})")
     try:
         if not schema_is_current(store.db.engine):
             return _fail("the database is not initialised or is out of "
@@ -360,6 +381,8 @@ def _run_store_command(args: argparse.Namespace,
         args.func(args, store)
     except StoreError as exc:
         return _fail(str(exc))
+    except SQLAlchemyError as exc:
+        return _fail(_database_problem(exc))
     finally:
         store.close()
     return 0

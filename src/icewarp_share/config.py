@@ -209,6 +209,9 @@ def _check_value(where: str, key: str, tp: Any, value: Any,
     if not ok:
         raise ConfigError(
             f"{where}: {key} must be {_type_name(tp)}, got {value!r}")
+    if tp in (int, float) and value < (1 if tp is int else 0):
+        least = "at least 1" if tp is int else "zero or more"
+        raise ConfigError(f"{where}: {key} must be {least}, got {value!r}")
     if choices and value not in choices:
         raise ConfigError(
             f"{where}: {key} must be one of {', '.join(choices)}, "
@@ -268,6 +271,11 @@ def _check_consistency(config: Config) -> None:
         raise ConfigError(
             f"{where}: sharing.shared_prefix and sharing.public_prefix "
             "must not overlap")
+    from icewarp_share.acl import FolderNameError, Prefixes
+    try:
+        Prefixes(sharing.shared_prefix, sharing.public_prefix)
+    except FolderNameError as exc:
+        raise ConfigError(f"{where}: sharing prefixes: {exc}") from None
 
 
 def parse_listen(value: str, where: str = "listen") -> tuple[str, int]:
@@ -292,6 +300,8 @@ def load(path: str | os.PathLike[str] | None = None) -> Config:
         raise ConfigError(f"{where}: cannot read: {exc.strerror}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{where}: not valid TOML: {exc}") from exc
+    except UnicodeDecodeError:
+        raise ConfigError(f"{where}: not UTF-8 text") from None
     return from_mapping(raw, where)
 
 

@@ -123,8 +123,15 @@ def test_grants_to_others_give_nothing() -> None:
     decision = effective_rights(ANN, folder(
         grant("cat@b.test", "full"), grant("[b.test]", "full"),
         grant("ops@b.test", "full")))
-    assert decision == Decision(NO_RIGHTS, Source.NONE, (), None,
-                                "no grant applies")
+    assert decision == Decision(
+        NO_RIGHTS, Source.NONE, (), None,
+        "no grant on this folder names the viewer; this folder has "
+        "grants of its own, so nothing above it is inherited")
+
+
+def test_no_grant_anywhere_says_so() -> None:
+    """With no grants on the folder or above, the reason is plain."""
+    assert effective_rights(ANN, folder()).reason == "no grant applies"
 
 
 def test_addresses_compare_case_insensitively() -> None:
@@ -137,26 +144,30 @@ def test_addresses_compare_case_insensitively() -> None:
 
 def test_inherits_from_nearest_parent_with_grants() -> None:
     levels = ((), (grant("ann@a.test", "lr"),), (grant("anyone", "full"),))
-    decision = effective_rights(ANN, folder(inherited=levels))
+    decision = effective_rights(ANN, folder(inherited=levels,
+                                            path="Work/2026/Q1/May"))
     assert decision.rights == Rights.of("lr")
     assert decision.inherited_from == 1
     assert decision.reason == \
-        "grant to account ann@a.test (inherited from the folder 2 levels up)"
+        "grant to account ann@a.test (inherited from Work/2026)"
 
 
 def test_parent_inheritance_is_named_in_the_reason() -> None:
     levels = ((grant("sales@a.test", "lrs"),),)
-    decision = effective_rights(ANN, folder(inherited=levels))
+    decision = effective_rights(ANN, folder(inherited=levels,
+                                            path="Work/May"))
     assert decision.inherited_from == 0
     assert decision.reason == \
-        "grant to group sales@a.test (inherited from parent)"
+        "grant to group sales@a.test (inherited from Work)"
 
 
 def test_own_grants_stop_inheritance_even_for_others() -> None:
     """A folder with any grant of its own ignores its ancestors."""
     shared = folder(grant("cat@b.test", "lr"),
                     inherited=((grant("ann@a.test", "full"),),))
-    assert effective_rights(ANN, shared).rights == NO_RIGHTS
+    decision = effective_rights(ANN, shared)
+    assert decision.rights == NO_RIGHTS
+    assert "has grants of its own" in decision.reason
     assert applicable_grants(shared) == (shared.grants, None)
 
 
@@ -186,7 +197,7 @@ def test_groupware_off_owner_shares_nothing(kind: FolderKind) -> None:
                     owner_groupware=False)
     decision = effective_rights(ANN, shared)
     assert decision.rights == NO_RIGHTS
-    assert decision.reason == "groupware is off for the owner"
+    assert decision.reason.startswith("groupware is off for the owner")
 
 
 @pytest.mark.parametrize("kind", list(FolderKind))
@@ -195,7 +206,7 @@ def test_groupware_off_viewer_gets_nothing(kind: FolderKind) -> None:
     decision = effective_rights(without, folder(grant("anyone", "full"),
                                                 kind=kind))
     assert decision.rights == NO_RIGHTS
-    assert decision.reason == "groupware is off for the viewer"
+    assert decision.reason.startswith("groupware is off for the viewer")
 
 
 def test_virtual_folder_never_shared() -> None:

@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from icewarp_share.acl import (
+    check_path,
     FolderNameError,
     OwnerKind,
     ParsedName,
@@ -139,9 +140,11 @@ def test_overlapping_or_bad_prefixes_are_refused(shared: str,
 
 
 _SEGMENT = st.text(
-    alphabet=st.characters(blacklist_categories=("Cc", "Cs"),
-                           blacklist_characters="/"),
-    min_size=1, max_size=8).filter(lambda s: s not in (".", ".."))
+    alphabet=st.characters(
+        blacklist_categories=("Cc", "Cf", "Cs", "Co", "Zl", "Zp"),
+        blacklist_characters="/\\"),
+    min_size=1, max_size=8).filter(
+        lambda s: s not in (".", "..") and s == s.strip())
 _PATHS = st.lists(_SEGMENT, min_size=1, max_size=4).map("/".join).filter(
     lambda p: p.split("/")[0].upper() != "INBOX" or
     p.split("/")[0] == "INBOX")
@@ -169,3 +172,18 @@ def test_own_paths_round_trip_unless_under_a_prefix(
     name = display_name(ME, ME, OwnerKind.ACCOUNT, path, prefixes)
     assert parse_name(ME, name, prefixes) == \
         ParsedName(ME, OwnerKind.ACCOUNT, path)
+
+
+@pytest.mark.parametrize("path", [
+    "a\u202eb", "zero\u200bwidth", " lead", "trail ", "back\\slash",
+    "x\u0085y"])
+def test_invisible_and_spoofing_characters_are_refused(path: str) -> None:
+    """Bidi overrides, zero-width characters, edge spaces, backslashes
+    and C1 controls would let one folder pose as another."""
+    with pytest.raises(FolderNameError):
+        check_path(path)
+
+
+def test_check_path_spells_inbox_upper_case() -> None:
+    """A stored INBOX path is always spelled INBOX."""
+    assert check_path("inbox/Sub") == "INBOX/Sub"

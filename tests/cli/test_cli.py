@@ -201,3 +201,54 @@ def test_uninitialised_database_says_run_init(tmp_path: Path) -> None:
          "--config", str(config)], capture_output=True, text=True)
     assert done.returncode == 1
     assert "icewarp-share init" in done.stderr
+
+
+def test_config_before_the_subcommand_is_honoured(tmp_path: Path) -> None:
+    """--config works before and after the subcommand alike."""
+    config = tmp_path / "c.toml"
+    config.write_text(f'[storage]\ndata_dir = "{tmp_path / "elsewhere"}"\n')
+    done = subprocess.run(
+        [sys.executable, "-m", "icewarp_share", "--config", str(config),
+         "init"], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "elsewhere" / "icewarp-share.sqlite3").exists()
+    assert not (tmp_path / "data").exists()
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[storage]\ndata_dirr = 1\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "icewarp_share", "--config", str(bad),
+         "domain", "list"], capture_output=True, text=True)
+    assert done.returncode == 2 and "storage.data_dirr" in done.stderr
+
+
+def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
+    """A database that cannot be reached is named, without a traceback."""
+    config = tmp_path / "c.toml"
+    config.write_text(
+        f'[storage]\ndata_dir = "{tmp_path}"\ndatabase_url = '
+        '"postgresql+psycopg://postgres@127.0.0.1:1/none"\n')
+    done = subprocess.run(
+        [sys.executable, "-m", "icewarp_share", "domain", "list",
+         "--config", str(config)], capture_output=True, text=True)
+    assert done.returncode == 1
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "database" in done.stderr
+
+
+def test_folder_names_every_protocol_can_show(cli: Run) -> None:
+    """Names that collide with a namespace prefix or hide characters are
+    refused when the folder is created, not when a client lists it."""
+    for name in ("~tilde", "Public", "~bob@example.com/Calendar",
+                 "a\u202eb", " lead"):
+        fails(cli("folder", "add", f"alice@example.com/{name}", "--kind",
+                  "mail", ok=False), "folder")
+
+
+def test_map_dir_must_be_an_existing_absolute_directory(
+        cli: Run, tmp_path: Path) -> None:
+    """A mapped directory is checked when the administrator sets it."""
+    fails(cli("folder", "add", "alice@example.com/Gone", "--kind", "files",
+              "--map-dir", str(tmp_path / "missing"), ok=False),
+          "not an existing directory")
+    fails(cli("folder", "add", "alice@example.com/Rel", "--kind", "files",
+              "--map-dir", "relative/dir", ok=False), "absolute")

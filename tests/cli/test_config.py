@@ -56,3 +56,14 @@ def test_empty_database_url_means_sqlite_in_the_data_dir() -> None:
     """The embedded default needs no database server."""
     built = config.from_mapping({"storage": {"data_dir": "/srv/x"}})
     assert built.database_url == "sqlite:////srv/x/icewarp-share.sqlite3"
+
+
+@pytest.mark.parametrize("raw", [
+    {"imap": {"max_line_length": -5}},
+    {"security": {"login_delay": -1}},
+    {"sharing": {"shared_prefix": "../"}},
+])
+def test_out_of_range_values_are_refused(raw: dict) -> None:
+    """Negative sizes and delays, and unusable prefixes, stop the start."""
+    with pytest.raises(config.ConfigError):
+        config.from_mapping(raw, "site.toml")

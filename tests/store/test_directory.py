@@ -241,3 +241,27 @@ def test_unshare_of_missing_grant_is_not_found(org: Store) -> None:
     with pytest.raises(NotFound):
         org.directory.unshare("alice@example.com", "Calendar",
                               "bob@example.com")
+
+
+def test_pop_only_mail_cannot_be_shared(org: Store) -> None:
+    """A grant that could never take effect is refused when made."""
+    d = org.directory
+    d.update_account("alice@example.com", mail_mode="pop")
+    with pytest.raises(Invalid, match="POP-only"):
+        d.share("alice@example.com", "INBOX", "bob@example.com", "read")
+    d.share("alice@example.com", "Calendar", "bob@example.com", "read")
+
+
+def test_no_folder_inside_a_mapped_folder(org: Store, tmp_path) -> None:
+    """A mapped folder's subfolders come from its directory only."""
+    d = org.directory
+    d.add_folder("alice@example.com", "Share", "files",
+                 map_dir=str(tmp_path), recursive=True)
+    with pytest.raises(Invalid, match="mapped"):
+        d.add_folder("alice@example.com", "Share/Sub", "files")
+
+
+def test_subscribing_to_oneself_is_refused(org: Store) -> None:
+    """Own folders are always there; a subscription would mean nothing."""
+    with pytest.raises(Invalid):
+        org.directory.subscribe("alice@example.com", "alice@example.com")

@@ -35,6 +35,7 @@ from .naming import (
     FolderNameError,
     ParsedName,
     Prefixes,
+    check_path,
     display_name,
     namespace_roots,
     parse_name,
@@ -71,6 +72,7 @@ from .visibility import (
 )
 
 __all__ = [
+    "check_path",
     "ALL_RIGHTS", "ANYONE_NAME", "DELIMITER", "FOLDER_LETTERS", "INBOX",
     "ITEM_LETTERS", "LETTERS", "NO_RIGHTS", "PLACEHOLDER_PROPERTIES",
     "PRESETS", "REDACTED_SUMMARY",

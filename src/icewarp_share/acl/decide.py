@@ -76,9 +76,11 @@ def _refusal(viewer: Viewer, folder: FolderFacts) -> str | None:
     if folder.virtual:
         return "virtual folders are never shared"
     if not folder.owner_groupware:
-        return "groupware is off for the owner"
+        return ("groupware is off for the owner (its account, its "
+                "domain or the server)")
     if not viewer.groupware:
-        return "groupware is off for the viewer"
+        return ("groupware is off for the viewer (its account, its "
+                "domain or the server)")
     pop_only = folder.owner_mail_mode is MailMode.POP
     if folder.kind is FolderKind.MAIL and pop_only:
         return "mail of a POP-only account is not shared"
@@ -123,17 +125,21 @@ def _matchers(viewer: Viewer) -> tuple[
     )
 
 
-def _origin(level: int | None) -> str:
+def _ancestor(path: str, level: int) -> str:
+    """The path of the ancestor ``level`` steps above the parent."""
+    parts = path.split("/")
+    return "/".join(parts[:len(parts) - 1 - level])
+
+
+def _origin(path: str, level: int | None) -> str:
     """How a reason names the place the grants came from."""
     if level is None:
         return ""
-    if level == 0:
-        return " (inherited from parent)"
-    return f" (inherited from the folder {level + 1} levels up)"
+    return f" (inherited from {_ancestor(path, level)})"
 
 
 def _reason(source: Source, grants: tuple[Grant, ...],
-            level: int | None) -> str:
+            path: str, level: int | None) -> str:
     """One sentence naming the deciding grant(s)."""
     if source is Source.ANYONE:
         subject = "grant to anyone"
@@ -141,7 +147,7 @@ def _reason(source: Source, grants: tuple[Grant, ...],
         names = ", ".join(str(g.grantee) for g in grants)
         plural = "s" if len(grants) > 1 else ""
         subject = f"grant{plural} to {source}{plural} {names}"
-    return subject + _origin(level)
+    return subject + _origin(path, level)
 
 
 def effective_rights(viewer: Viewer, folder: FolderFacts) -> Decision:
@@ -168,9 +174,15 @@ def effective_rights(viewer: Viewer, folder: FolderFacts) -> Decision:
             rights = NO_RIGHTS
             for grant in deciding:
                 rights = rights | grant.rights
-            reason = _reason(source, deciding, level)
+            reason = _reason(source, deciding, folder.path, level)
             return Decision(rights, source, deciding, level, reason)
-    return _nothing("no grant applies")
+    if not grants:
+        return _nothing("no grant applies")
+    where = "this folder" if level is None else \
+        _ancestor(folder.path, level)
+    return _nothing(
+        f"no grant on {where} names the viewer; {where} has grants of "
+        "its own, so nothing above it is inherited")
 
 
 class Operation(Enum):

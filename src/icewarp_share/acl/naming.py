@@ -26,12 +26,23 @@ class FolderNameError(ValueError):
     segment, or holds a control character."""
 
 
+# Control, format (bidi overrides, zero-width) and line/paragraph
+# separators: invisible or reordering characters let one folder name pose
+# as another in a grantee's list.
+_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co"})
+
+
 def _check_segment(segment: str, whole: str) -> None:
     """Raise FolderNameError when one segment of ``whole`` is unusable."""
     if segment in ("", ".", ".."):
         raise FolderNameError(f"bad segment {segment!r} in {whole!r}")
-    if any(unicodedata.category(c) == "Cc" for c in segment):
-        raise FolderNameError(f"control character in {whole!r}")
+    if any(unicodedata.category(c) in _FORBIDDEN_CATEGORIES
+           for c in segment):
+        raise FolderNameError(
+            f"control or invisible character in {whole!r}")
+    if segment != segment.strip() or "\\" in segment:
+        raise FolderNameError(
+            f"leading or trailing space or a backslash in {whole!r}")
 
 
 def _check_path(path: str) -> None:
@@ -40,6 +51,16 @@ def _check_path(path: str) -> None:
         raise FolderNameError("empty folder name")
     for segment in path.split(DELIMITER):
         _check_segment(segment, path)
+
+
+def check_path(path: str) -> str:
+    """A folder path fit to store: checked, with INBOX spelled upper case.
+
+    The store calls this before it creates a folder, so that every stored
+    name can be shown and read back by every protocol.
+    """
+    _check_path(path)
+    return _inbox(path)
 
 
 def _inbox(path: str) -> str:

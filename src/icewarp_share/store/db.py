@@ -109,6 +109,10 @@ def schema_is_current(engine: Engine) -> bool:
     from alembic.script import ScriptDirectory
 
     script = ScriptDirectory.from_config(alembic_config(str(engine.url)))
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database and \
+            not Path(database).exists():
+        return False  # do not leave an empty database file behind
     with engine.connect() as conn:
         current = set(MigrationContext.configure(conn).get_current_heads())
     return current == set(script.get_heads())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -54,6 +55,10 @@ GROUP_FOLDERS: tuple[tuple[str, acl.FolderKind], ...] = (
 
 # What members of a group with public folders get unless changed.
 GROUP_MEMBER_DEFAULT = "read"
+
+MAX_PATH = 1000
+MAX_SEGMENT = 255
+MAX_DEPTH = 32
 
 _ADDRESS = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 _DOMAIN = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
@@ -108,16 +113,26 @@ def normalize_domain(name: str) -> str:
 
 
 def check_path(path: str) -> str:
-    """A folder path: '/'-separated, no empty, '.' or '..' segment."""
+    """A folder path: '/'-separated, no empty, '.' or '..' segment, no
+    invisible characters, within the lengths every database stores."""
     value = path.strip("/")
-    segments = value.split("/")
-    if not value or any(s in ("", ".", "..") for s in segments):
-        raise Invalid(f"not a folder path: {path!r}")
-    if any(ord(c) < 32 or c in "\x7f*%" for c in value):
+    if any(c in "*%" for c in value):
         raise Invalid(f"folder path has a forbidden character: {path!r}")
-    if segments[0].upper() == "INBOX":
-        segments[0] = "INBOX"
-    return "/".join(segments)
+    if len(value) > MAX_PATH or value.count("/") >= MAX_DEPTH or any(
+            len(segment) > MAX_SEGMENT for segment in value.split("/")):
+        raise Invalid(f"folder path is too long or too deep: {path[:80]!r}")
+    try:
+        return acl.check_path(value)
+    except acl.FolderNameError as exc:
+        raise Invalid(f"not a folder path: {exc}") from None
+
+
+def check_display_name(name: str) -> str:
+    """A display name: one line of at most 255 characters."""
+    if len(name) > 255 or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise Invalid("a display name is one line of at most 255 "
+                      "characters")
+    return name
 
 
 def hash_password(password: str) -> str:
@@ -191,6 +206,7 @@ class Directory:
         if mail_mode not in {m.value for m in acl.MailMode}:
             raise Invalid(
                 f"mail mode must be imap, pop+imap or pop, not {mail_mode!r}")
+        check_display_name(display_name)
         hashed = hash_password(password)
         with self.db.write() as s:
             domain = self._domain_for(s, value, create_domain)
@@ -279,7 +295,7 @@ class Directory:
             if is_admin is not None:
                 account.is_admin = is_admin
             if display_name is not None:
-                account.display_name = display_name
+                account.display_name = check_display_name(display_name)
 
     # region groups
 
@@ -289,6 +305,7 @@ class Directory:
                   display_name: str = "") -> Group:
         """Create a group, its members and, if asked, its public folders."""
         value = normalize_address(address)
+        check_display_name(display_name)
         if deliver_to_folder and not public_folder:
             raise Invalid("--deliver-to-folder needs --public-folder")
         with self.db.write() as s:
@@ -399,10 +416,16 @@ class Directory:
             raise Invalid("only files folders can be mapped to a directory")
         if gal and folder_kind is not acl.FolderKind.CONTACTS:
             raise Invalid("only contacts folders can be a GAL")
+        if map_dir is not None:
+            if virtual:
+                raise Invalid("a virtual folder cannot map a directory")
+            map_dir = check_map_dir(map_dir)
         with self.db.write() as s:
             who = _owner(s, owner)
+            self._check_name(who, value)
             if _find_folder(s, who, value) is not None:
                 raise Conflict(f"folder {who.address}/{value} exists already")
+            _check_not_inside_mapped(s, who, value)
             folder = Folder(path=value, kind=folder_kind.value,
                             map_dir=map_dir, map_recursive=recursive,
                             virtual=virtual, gal=gal, **_owner_columns(who))
@@ -430,13 +453,21 @@ class Directory:
             if map_dir is not None:
                 if folder.kind != acl.FolderKind.FILES.value:
                     raise Invalid("only files folders can be mapped")
-                folder.map_dir = map_dir or None
+                folder.map_dir = check_map_dir(map_dir) if map_dir else None
             if recursive is not None:
                 folder.map_recursive = recursive
             if gal is not None:
                 if folder.kind != acl.FolderKind.CONTACTS.value:
                     raise Invalid("only contacts folders can be a GAL")
                 folder.gal = gal
+
+    def _check_name(self, who: Owner, path: str) -> None:
+        """Refuse a path every protocol could not show and read back."""
+        try:
+            acl.display_name(who.address, who.address, who.kind, path,
+                             self.prefixes)
+        except acl.FolderNameError as exc:
+            raise Invalid(f"cannot name a folder {path!r}: {exc}") from None
 
     # region grants
 
@@ -447,10 +478,7 @@ class Directory:
         with self.db.write() as s:
             who = _owner(s, owner)
             folder = _folder(s, who, path)
-            if folder.virtual:
-                raise Invalid(
-                    f"{who.address}/{folder.path} is a virtual folder; "
-                    "virtual folders are never shared")
+            _check_shareable(s, who, folder)
             target = _grantee(s, grantee)
             if target.kind is acl.GranteeKind.ACCOUNT and \
                     target.name == who.address:
@@ -502,6 +530,8 @@ class Directory:
         with self.db.write() as s:
             account = _account(s, user)
             who = _owner(s, owner)
+            if who.address == account.address:
+                raise Invalid("one's own folders need no subscription")
             folder_id = None if path is None else \
                 _folder(s, who, path).id
             if _find_subscription(s, account.id, who, folder_id) is None:
@@ -646,6 +676,43 @@ def _owned(who: Owner) -> Select[Any]:
     if who.kind is acl.OwnerKind.ACCOUNT:
         return select(Folder).where(Folder.account_id == who.id)
     return select(Folder).where(Folder.group_id == who.id)
+
+
+def check_map_dir(directory: str) -> str:
+    """An existing absolute directory, resolved (no symlinks, no ..)."""
+    path = Path(directory)
+    if not path.is_absolute():
+        raise Invalid(f"--map-dir must be an absolute path: {directory!r}")
+    resolved = path.resolve()
+    if not resolved.is_dir():
+        raise Invalid(f"--map-dir is not an existing directory: "
+                      f"{directory!r}")
+    return str(resolved)
+
+
+def _check_not_inside_mapped(s: Session, who: Owner, path: str) -> None:
+    """A mapped folder shows its directory; no stored folder goes in it."""
+    for parent in parents(path):
+        found = _find_folder(s, who, parent)
+        if found is not None and found.map_dir:
+            raise Invalid(
+                f"{who.address}/{parent} is mapped to a server directory; "
+                "its subfolders are that directory's subdirectories")
+
+
+def _check_shareable(s: Session, who: Owner, folder: Folder) -> None:
+    """Refuse grants that could never take effect."""
+    if folder.virtual:
+        raise Invalid(
+            f"{who.address}/{folder.path} is a virtual folder; "
+            "virtual folders are never shared")
+    if who.kind is acl.OwnerKind.ACCOUNT and \
+            folder.kind == acl.FolderKind.MAIL.value:
+        account = s.get(Account, who.id)
+        if account is not None and account.mail_mode == "pop":
+            raise Invalid(
+                f"{who.address} is a POP-only account; its mail is "
+                "never shared")
 
 
 def _find_folder(s: Session, who: Owner, path: str) -> Folder | None:
