@@ -53,7 +53,7 @@ def test_replace_leaves_categories_outside_scope(store):
     folder = mail.mail_folder("alice@example.com", "INBOX")
     after = mail.set_flags(folder.id, [1], alice, "=", ["\\Answered"],
                            ["other"])
-    assert after[1] == ["\\Answered", "\\Deleted"]
+    assert after.flags[1] == ["\\Answered", "\\Deleted"]
 
 
 def test_copy_links_body_and_expunge_removes_it(store):

@@ -698,21 +698,23 @@ class Session(imap4.IMAP4Server):
 
         def work() -> Any:
             target = boxes.recheck(selected.target, acl.Operation.READ)
+            change = None
             if mark and uids and "s" in target.rights:
-                mail.set_flags(selected.folder_id, uids, account, "+",
-                               [SEEN], ["seen"])
-            return mail.messages(selected.folder_id, uids, account, data)
+                change = mail.set_flags(selected.folder_id, uids, account,
+                                        "+", [SEEN], ["seen"])
+            return change, mail.messages(selected.folder_id, uids, account,
+                                         data)
 
-        def done(found: Any) -> None:
-            if found is None:
-                return
+        def done(result: Any) -> None:
+            change, found = result
+            self._own_change(selected, change)
             positions = {u: i + 1 for i, u in enumerate(selected.uids)}
             for message in found:
                 seq = positions.get(message.uid)
                 if seq is not None:
                     self.transport.write(fetching.response(
                         seq, message, attributes, bool(uid)) + b"\r\n")
-            if mark and uids:
+            if change is not None:
                 self.service.registry.changed(selected.folder_id, self)
             self._ok(tag, b"FETCH completed", expunges=bool(uid))
 
@@ -744,7 +746,7 @@ class Session(imap4.IMAP4Server):
         boxes, mail, account = self._boxes(), self.service.mail, \
             self.account_id
 
-        def work() -> dict[int, list[str]]:
+        def work() -> Any:
             target = boxes.recheck(selected.target, acl.Operation.READ)
             scope = [c for c, op in _SCOPE_RIGHT.items()
                      if acl.may(target.rights, op)]
@@ -755,9 +757,9 @@ class Session(imap4.IMAP4Server):
             return mail.set_flags(selected.folder_id, uids, account, mode,
                                   wanted, scope)
 
-        def done(changed: Any) -> None:
-            if changed is None:
-                return
+        def done(change: Any) -> None:
+            changed = change.flags
+            self._own_change(selected, change)
             if base == b"FLAGS":
                 positions = {u: i + 1 for i, u in enumerate(selected.uids)}
                 for u, now in sorted(changed.items()):
@@ -956,6 +958,11 @@ class Session(imap4.IMAP4Server):
         """Another session changed our folder: tell the client if idle."""
         if self._idle_tag is not None and self.selected is not None:
             self._sync(True)
+
+    def _own_change(self, selected: Selected, change: Any) -> None:
+        """Skip reporting our own flag change back to ourselves."""
+        if change is not None and change.modseq == selected.modseq + 1:
+            selected.modseq = change.modseq
 
     def _sync(self, expunges: bool) -> defer.Deferred[Any]:
         """Send EXPUNGE, EXISTS and FETCH FLAGS for changes since last."""

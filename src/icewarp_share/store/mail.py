@@ -27,7 +27,7 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +137,18 @@ class Snapshot:
 
 
 @dataclass(frozen=True)
+class FlagChange:
+    """What a STORE did: the folder's new modseq and each message's flags.
+
+    A session whose last modseq is ``modseq - 1`` missed nothing else and
+    need not be told about its own change again.
+    """
+
+    modseq: int
+    flags: dict[int, list[str]]
+
+
+@dataclass(frozen=True)
 class StoredMessage:
     """Metadata of one message, and its bytes when they were asked for."""
 
@@ -174,7 +186,7 @@ def flag_category(flag: str) -> str:
 
 
 def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _decoded(value: Any) -> str:
@@ -399,12 +411,13 @@ class MailStore:
 
     def set_flags(self, folder_id: int, uids: Sequence[int], account_id: int,
                   mode: str, flags: Iterable[str],
-                  scope: Iterable[str]) -> dict[int, list[str]]:
+                  scope: Iterable[str]) -> FlagChange:
         """Add (``+``), remove (``-``) or replace (``=``) flags.
 
         Only flags whose category (``flag_category``) is in ``scope`` are
         touched; the caller refuses flags outside it before calling.
-        Returns the new flags of each message, for ``account_id``.
+        Returns the new modseq and flags of each message for
+        ``account_id``.
         """
         wanted = {normalize_flag(f) for f in flags}
         allowed = set(scope)
@@ -422,7 +435,8 @@ class MailStore:
             for chunk in _chunks(list(ids)):
                 s.execute(update(MailMessage).where(
                     MailMessage.id.in_(chunk)).values(modseq=folder.modseq))
-            return _flags_by_uid(s, ids, account_id)
+            return FlagChange(folder.modseq,
+                              _flags_by_uid(s, ids, account_id))
 
     def expunge(self, folder_id: int,
                 uids: Sequence[int] | None = None) -> list[int]:
@@ -661,7 +675,7 @@ def _message_row(folder: Folder, uid: int, message: bytes, part: mime.Part,
     return MailMessage(
         folder_id=folder.id, uid=uid, modseq=folder.modseq,
         size=len(message),
-        internal_date=_utc(internal_date or datetime.now(timezone.utc)),
+        internal_date=_utc(internal_date or datetime.now(UTC)),
         blob=blob, body_offset=part.body_start,
         envelope=mime.envelope(part),
         body_structure=mime.body_structure(message, part, True),
