@@ -10,7 +10,13 @@ import uuid
 from xml.etree import ElementTree
 
 from tests.webdav.conftest import (
-    ALICE, BOB, CAROL, DAVE, ERIN, WebDav, propfind_body,
+    ALICE,
+    BOB,
+    CAROL,
+    DAVE,
+    ERIN,
+    WebDav,
+    propfind_body,
 )
 
 DOCS = f"/{ALICE}/Documents"

@@ -446,9 +446,9 @@ class PropertyTable:
 
 DEMO_FILES = (
     ("alice@example.com", "Documents", "Welcome.txt",
-     "Files in this folder are shared with bob@example.com (write).\n"
-     "Map it in Windows as a network drive on\n"
-     "https://HOST/webdav/alice@example.com/Documents/\n"),
+     ("Files in this folder are shared with bob@example.com (write).\n"
+      "Map it in Windows as a network drive on\n"
+      "https://HOST/webdav/alice@example.com/Documents/\n")),
     ("alice@example.com", "Documents", "Budget 2026.csv",
      "item,amount\nrent,1200\ntravel,300\n"),
     ("bob@example.com", "Documents", "Notes.txt",

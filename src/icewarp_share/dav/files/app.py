@@ -18,17 +18,29 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from wsgidav.dav_error import HTTP_INTERNAL_ERROR, DAVError
-from wsgidav.dc.base_dc import BaseDomainController
-from wsgidav.http_authenticator import HTTPAuthenticator
-from wsgidav.mw.base_mw import BaseMiddleware
-from wsgidav.request_resolver import RequestResolver
-from wsgidav.wsgidav_app import WsgiDAVApp
+from wsgidav.dav_error import (  # type: ignore[import-untyped]
+    HTTP_INTERNAL_ERROR,
+    DAVError,
+)
+from wsgidav.dc.base_dc import (  # type: ignore[import-untyped]
+    BaseDomainController,
+)
+from wsgidav.http_authenticator import (  # type: ignore[import-untyped]
+    HTTPAuthenticator,
+)
+from wsgidav.mw.base_mw import BaseMiddleware  # type: ignore[import-untyped]
+from wsgidav.request_resolver import (  # type: ignore[import-untyped]
+    RequestResolver,
+)
+from wsgidav.wsgidav_app import WsgiDAVApp  # type: ignore[import-untyped]
 
 from icewarp_share.dav.files import replies, rules
 from icewarp_share.dav.files.places import Place, Viewpoint
 from icewarp_share.dav.files.provider import (
-    HREF_AT_KEY, VIEWPOINT_KEY, FilesProvider, split_path,
+    HREF_AT_KEY,
+    VIEWPOINT_KEY,
+    FilesProvider,
+    split_path,
 )
 from icewarp_share.store import Store
 from icewarp_share.store import files as storage
@@ -134,9 +146,9 @@ class ErrorGuard(BaseMiddleware):  # type: ignore[misc]
 def _is_wsgidav_page(held: dict[str, Any]) -> bool:
     """A status page wsgidav wrote for a success (it has one for 201)."""
     status = held.get("status", "")
-    headers = dict((k.lower(), v) for k, v in held.get("headers", []))
-    return status.startswith("201") and \
-        headers.get("content-type", "").startswith("text/html")
+    headers = {k.lower(): v for k, v in held.get("headers", [])}
+    html = headers.get("content-type", "").startswith("text/html")
+    return bool(status.startswith("201") and html)
 
 
 def _close(answer: Any) -> None:

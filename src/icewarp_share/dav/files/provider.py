@@ -20,11 +20,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from wsgidav import util, xml_tools
-from wsgidav.dav_error import (
-    HTTP_CONFLICT, HTTP_FORBIDDEN, HTTP_INSUFFICIENT_STORAGE, DAVError,
+from wsgidav import util, xml_tools  # type: ignore[import-untyped]
+from wsgidav.dav_error import (  # type: ignore[import-untyped]
+    HTTP_CONFLICT,
+    HTTP_FORBIDDEN,
+    HTTP_INSUFFICIENT_STORAGE,
+    DAVError,
 )
-from wsgidav.dav_provider import DAVCollection, DAVNonCollection, DAVProvider
+from wsgidav.dav_provider import (  # type: ignore[import-untyped]
+    DAVCollection,
+    DAVNonCollection,
+    DAVProvider,
+)
 
 from icewarp_share import acl
 from icewarp_share.dav.files.places import Level, Place, Viewpoint
@@ -164,11 +171,17 @@ class _OnDisk(_Common):
         assert self.place.real is not None
         return self.place.real
 
-    def get_creation_date(self) -> float:
-        return self.real.stat().st_ctime
+    def get_creation_date(self) -> float | None:
+        try:
+            return self.real.stat().st_ctime
+        except FileNotFoundError:
+            return None
 
-    def get_last_modified(self) -> float:
-        return self.real.stat().st_mtime
+    def get_last_modified(self) -> float | None:
+        try:
+            return self.real.stat().st_mtime
+        except FileNotFoundError:
+            return None
 
     def get_display_name(self) -> str:
         return self.name  # type: ignore[attr-defined,no-any-return]
@@ -237,18 +250,6 @@ class DirectoryResource(_OnDisk, DAVCollection):  # type: ignore[misc]
     def support_etag(self) -> bool:
         return False
 
-    def get_last_modified(self) -> float | None:
-        try:
-            return self.real.stat().st_mtime
-        except FileNotFoundError:
-            return None
-
-    def get_creation_date(self) -> float | None:
-        try:
-            return self.real.stat().st_ctime
-        except FileNotFoundError:
-            return None
-
     def get_descendants(self, *, depth: str = "infinity",
                         **options: Any) -> list[Any]:
         """Members below; only this collection for a Depth 0 COPY.
@@ -266,15 +267,16 @@ class DirectoryResource(_OnDisk, DAVCollection):  # type: ignore[misc]
         if environ.get("REQUEST_METHOD") != "COPY" or \
                 environ.get("HTTP_DEPTH") != "0":
             return False
-        return self.path.rstrip("/") == \
-            environ.get("PATH_INFO", "").rstrip("/")
+        source = str(environ.get("PATH_INFO", "")).rstrip("/")
+        return bool(self.path.rstrip("/") == source)
 
     def get_member_names(self) -> list[str]:
         view: Viewpoint = self.environ[VIEWPOINT_KEY]
+        folder = self.place.folder
+        assert folder is not None
         nested = view.nested_folders(self.place)
         on_disk = [] if not self.real.is_dir() else [
-            name for name in storage.listing(self.place.folder.root,
-                                             self.real)
+            name for name in storage.listing(folder.root, self.real)
             if not storage.is_temporary(name) and name not in nested]
         return sorted([*on_disk, *nested])
 
@@ -363,7 +365,7 @@ class FileResource(_OnDisk, DAVNonCollection):  # type: ignore[misc]
                  place: Place) -> None:
         super().__init__(path, environ)
         self.place = place
-        self._upload: tuple[int, Path] | None = None
+        self._upload: tuple[_Upload, Path] | None = None
 
     def get_content_length(self) -> int:
         return self.real.stat().st_size
@@ -383,22 +385,25 @@ class FileResource(_OnDisk, DAVNonCollection):  # type: ignore[misc]
         return True
 
     def get_content(self) -> Any:
-        return open(self.real, "rb")  # noqa: SIM115 - wsgidav closes it
+        return open(self.real, "rb")
 
     def begin_write(self, *, content_type: str | None = None) -> Any:
         """A temporary file next to the target, renamed in end_write."""
         fd, temporary = storage.new_temporary(self.real.parent)
-        self._upload = (fd, temporary)
-        return _Upload(fd, self.environ.get("icewarp.files.max_upload"))
+        upload = _Upload(fd, self.environ.get("icewarp.files.max_upload"))
+        self._upload = (upload, temporary)
+        return upload
 
     def end_write(self, *, with_errors: bool) -> None:
         if self._upload is None:
             return
-        fd, temporary = self._upload
+        upload, temporary = self._upload
         self._upload = None
         if with_errors:
+            upload.discard()
             temporary.unlink(missing_ok=True)
             return
+        upload.close()
         storage.durable_replace(temporary, self.real)
 
     def delete(self) -> None:
@@ -455,11 +460,17 @@ class _Upload:
             raise DAVError(HTTP_INSUFFICIENT_STORAGE) from error
 
     def close(self) -> None:
+        """Flush and fsync, then close (once)."""
         if self._file.closed:
             return
         self._file.flush()
         os.fsync(self._file.fileno())
         self._file.close()
+
+    def discard(self) -> None:
+        """Close without syncing: the upload failed and is thrown away."""
+        if not self._file.closed:
+            self._file.close()
 
 
 class FilesProvider(DAVProvider):  # type: ignore[misc]
