@@ -21,10 +21,10 @@ from urllib.parse import unquote
 
 import pytest
 import requests
+from tests.conftest import RunningServer, _toml, free_port
 
 from icewarp_share import config as configuration
 from icewarp_share.store import Store
-from tests.conftest import RunningServer, _toml, free_port
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PASSWORD = "secret-pw"

@@ -10,10 +10,17 @@ from __future__ import annotations
 
 import caldav
 import requests
-
 from tests.dav.conftest import (
-    ALICE, BOB, CALDAV_NS, CAROL, DAV_NS, DAVE, PASSWORD, SHARED_CALENDAR,
-    as_user, multistatus,
+    ALICE,
+    BOB,
+    CALDAV_NS,
+    CAROL,
+    DAV_NS,
+    DAVE,
+    PASSWORD,
+    SHARED_CALENDAR,
+    as_user,
+    multistatus,
 )
 
 PRINCIPAL_QUERY = """<?xml version="1.0" encoding="utf-8"?>

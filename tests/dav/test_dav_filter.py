@@ -6,13 +6,14 @@ every component's CLASS and that a placeholder keeps times only.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+
+from tests.dav.conftest import fixture_text
 
 from icewarp_share import acl
 from icewarp_share.dav.caldav import privacy
 from icewarp_share.dav.caldav.places import FolderView
 from icewarp_share.store.items import ItemFacts, StoredItem
-from tests.dav.conftest import fixture_text
 
 
 def _view(rights: str, is_owner: bool = False) -> FolderView:
@@ -26,7 +27,7 @@ def _stored(text: str) -> StoredItem:
     facts = ItemFacts("u", "VEVENT", privacy.item_class(text).value, 0, 1,
                       privacy.etag_of(text))
     return StoredItem("a.ics", text, facts, 1,
-                      datetime(2026, 1, 1, tzinfo=timezone.utc))
+                      datetime(2026, 1, 1, tzinfo=UTC))
 
 
 def test_most_restrictive_class_of_master_and_override_applies():

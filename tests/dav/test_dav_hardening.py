@@ -11,13 +11,21 @@ from urllib.parse import quote
 
 import pytest
 import requests
-
-from icewarp_share.store import Store
 from tests.conftest import RunningServer
 from tests.dav.conftest import (
-    ALICE, BOB, DAV_NS, PASSWORD, SHARED_CALENDAR, as_user, fixture_text,
-    multistatus, start_server, sync_token,
+    ALICE,
+    BOB,
+    DAV_NS,
+    PASSWORD,
+    SHARED_CALENDAR,
+    as_user,
+    fixture_text,
+    multistatus,
+    start_server,
+    sync_token,
 )
+
+from icewarp_share.store import Store
 
 UTF8_FOLDER = "Événements d'été"
 BODY_LIMIT = 4000

@@ -13,10 +13,20 @@ import datetime
 
 import caldav
 import pytest
-
 from tests.dav.conftest import (
-    ALICE, BOB, CALDAV_NS, CARDDAV_NS, CAROL, DAV_NS, ERIN, PASSWORD,
-    SHARED_CALENDAR, as_user, fixture_text, multistatus, sync_token,
+    ALICE,
+    BOB,
+    CALDAV_NS,
+    CARDDAV_NS,
+    CAROL,
+    DAV_NS,
+    ERIN,
+    PASSWORD,
+    SHARED_CALENDAR,
+    as_user,
+    fixture_text,
+    multistatus,
+    sync_token,
 )
 
 OWN_CALENDAR = f"{ALICE}/Calendar/"
@@ -272,7 +282,7 @@ def test_sync_token_reports_new_public_item(dav):
     assert as_user(dav, ALICE).put(OWN_CALENDAR + "public-2.ics",
                                    text).status_code == 201
     found = multistatus(bob.report(BOBS_VIEW, SYNC.format(token)))
-    assert list(h for h in found if h.endswith(".ics")) == [
+    assert [h for h in found if h.endswith(".ics")] == [
         href(BOBS_VIEW, "public-2.ics")]
 
 

@@ -10,7 +10,13 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from tests.dav.conftest import (
-    ALICE, BOB, CAROL, DAV_NS, SHARED_CALENDAR, as_user, fixture_text,
+    ALICE,
+    BOB,
+    CAROL,
+    DAV_NS,
+    SHARED_CALENDAR,
+    as_user,
+    fixture_text,
     multistatus,
 )
 

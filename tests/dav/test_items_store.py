@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import delete
 
 from icewarp_share.store import Store
-from icewarp_share.store.schema import Folder
 from icewarp_share.store.items import ItemFacts, ItemStore
+from icewarp_share.store.schema import Folder
 
 
 def _folder(store: Store) -> int:

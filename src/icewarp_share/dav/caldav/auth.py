@@ -9,6 +9,7 @@ password.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from radicale.auth import BaseAuth
@@ -19,7 +20,7 @@ ACCOUNT_KEY = "icewarp.account"
 class Auth(BaseAuth):
     """Identity from the site's environ key; nothing to verify here."""
 
-    def get_external_login(self, environ: dict[str, Any]
+    def get_external_login(self, environ: Mapping[str, Any]
                            ) -> tuple[str, str]:
         return environ.get(ACCOUNT_KEY, "") or "", ""
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, timedelta
 
-import vobject
+import vobject  # type: ignore[import-untyped]
 from radicale import item as radicale_item
 
 from icewarp_share.dav.caldav import privacy

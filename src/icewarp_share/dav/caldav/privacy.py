@@ -50,7 +50,7 @@ class Presented:
 
 def etag_of(text: str) -> str:
     """A strong ETag (quoted) for an item's text."""
-    return '"%s"' % hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return f'"{hashlib.sha256(text.encode("utf-8")).hexdigest()}"'
 
 
 def unfold(text: str) -> list[str]:

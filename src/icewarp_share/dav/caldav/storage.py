@@ -15,7 +15,7 @@ import hashlib
 import logging
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from radicale import item as radicale_item
@@ -26,7 +26,10 @@ from icewarp_share import acl
 from icewarp_share.dav.caldav import privacy
 from icewarp_share.dav.caldav.content import facts_of
 from icewarp_share.dav.caldav.places import (
-    FolderView, Place, PlaceKind, Places,
+    FolderView,
+    Place,
+    PlaceKind,
+    Places,
 )
 from icewarp_share.dav.caldav.request import RequestState, current
 from icewarp_share.store import Store
@@ -47,8 +50,8 @@ _FIXED_PROPS = frozenset({"tag", "C:supported-calendar-component-set"})
 def _http_date(value: datetime) -> str:
     """An HTTP-date (RFC 9110 5.6.7) for Last-Modified."""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return email.utils.format_datetime(value.astimezone(timezone.utc),
+        value = value.replace(tzinfo=UTC)
+    return email.utils.format_datetime(value.astimezone(UTC),
                                        usegmt=True)
 
 
@@ -81,7 +84,7 @@ class Root(radicale_storage.BaseCollection):
 
     @property
     def last_modified(self) -> str:
-        return _http_date(datetime.now(timezone.utc))
+        return _http_date(datetime.now(UTC))
 
 
 class Home(Root):
@@ -131,7 +134,7 @@ class Collection(radicale_storage.BaseCollection):
         stamps = [email.utils.parsedate_to_datetime(text)
                   for text in latest if text]
         return _http_date(max(stamps, default=datetime(
-            1970, 1, 1, tzinfo=timezone.utc)))
+            1970, 1, 1, tzinfo=UTC)))
 
     # region reading: everything goes through privacy.present
 
@@ -203,7 +206,7 @@ class Collection(radicale_storage.BaseCollection):
             digest.update(f"{item.href}/{item.etag}\n".encode())
         meta = sorted(self.get_meta().items())
         digest.update(repr(meta).encode())
-        return '"%s"' % digest.hexdigest()
+        return f'"{digest.hexdigest()}"'
 
     def sync(self, old_token: str = "") -> tuple[str, Iterable[str]]:
         """The current token and the hrefs changed since ``old_token``.
@@ -360,10 +363,10 @@ class Storage(radicale_storage.BaseStorage):
         elif place.kind is PlaceKind.HOME:
             for folder in self.places.home_members(state):
                 yield Collection(self, folder)
-        elif place.kind is PlaceKind.COLLECTION:
-            if place.folder is not None and (
-                    place.folder.allows(acl.Operation.READ)):
-                yield from found.get_all()
+        elif place.kind is PlaceKind.COLLECTION and \
+                place.folder is not None and \
+                place.folder.allows(acl.Operation.READ):
+            yield from found.get_all()
 
     def create_collection(self, href: str, items: Any = None,
                           props: Any = None) -> Any:
