@@ -321,3 +321,15 @@ def test_unknown_sync_token_is_refused(dav):
         BOBS_VIEW, SYNC.format("urn:icewarp-share:sync:999999:1"))
     assert answer.status_code == 403
     assert "valid-sync-token" in answer.text
+
+
+def test_whole_collection_export_is_filtered(dav):
+    """GET of the shared calendar (one .ics of everything) hides as well."""
+    answer = as_user(dav, BOB).request("GET", BOBS_VIEW)
+    assert answer.status_code == 200
+    assert "Team meeting" in answer.text
+    for word in ("Doctor", "Clinic", "Salary", "HR office", "ATTENDEE",
+                 "VALARM"):
+        assert word not in answer.text
+    assert "Doctor" in as_user(dav, ALICE).request("GET",
+                                                   OWN_CALENDAR).text
