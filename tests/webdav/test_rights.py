@@ -187,3 +187,30 @@ def test_writer_privilege_set_has_write_content_and_bind(
             for child in privilege}
     assert {"{DAV:}write-content", "{DAV:}bind"} <= held
     assert "{DAV:}unbind" not in held
+
+
+def test_lock_needs_the_right_of_the_write_it_protects(
+        webdav: WebDav) -> None:
+    """LOCK of a file needs w, LOCK of a new name needs i (RFC 4918 7.3)."""
+    body = ('<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope>'
+            '<D:exclusive/></D:lockscope><D:locktype><D:write/>'
+            '</D:locktype></D:lockinfo>')
+    path = f"{DOCS}/{_name('lockable')}.txt"
+    webdav.request(BOB, "PUT", path, "x")
+    assert webdav.request(CAROL, "LOCK", path, body).status_code == 403
+    assert webdav.request(CAROL, "LOCK", f"{DOCS}/{_name('new')}",
+                          body).status_code == 403
+    locked = webdav.request(BOB, "LOCK", path, body)
+    assert locked.status_code == 200
+    webdav.request(BOB, "UNLOCK", path,
+                   headers={"Lock-Token": locked.headers["Lock-Token"]})
+
+
+def test_directory_move_needs_x(webdav: WebDav) -> None:
+    """bob (write, no x) may not move a directory in Documents."""
+    made = f"{DOCS}/{_name('mv')}"
+    webdav.request(BOB, "MKCOL", made)
+    dest = f"{webdav.base}{DOCS}/{_name('mvdest')}"
+    answer = webdav.request(BOB, "MOVE", made, headers={"Destination": dest})
+    assert answer.status_code == 403
+    assert webdav.request(BOB, "PROPFIND", made).status_code == 207
