@@ -8,7 +8,9 @@ The scenario: Alice shares her Calendar read-only with Bob, writable
 with Carol and fully (administer included) with Erin; her Tasks with Bob
 as author; her Contacts read-only with Bob. Dave holds no grant. Bob
 subscribed to Alice's whole account, Carol and Erin to the Calendar.
-The group team@example.com (Bob, Carol) has public folders.
+The group team@example.com (Bob, Carol) has public folders. Erin's
+Directory is a global address list (GAL) readable by Carol, who did not
+subscribe to it.
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ def populate(store: Store) -> None:
     directory.subscribe(ERIN, ALICE, "Calendar")
     directory.add_group("team@example.com", display_name="Team",
                         members=[BOB, CAROL], public_folder=True)
+    directory.add_folder(ERIN, "Directory", "contacts", gal=True)
+    directory.share(ERIN, "Directory", CAROL, "read")
 
 
 def start_server(base: Path,

@@ -162,6 +162,19 @@ def test_group_public_folders_appear_for_members(dav):
         as_user(dav, DAVE).propfind(home(DAVE), THUNDERBIRD_HOME))
 
 
+def test_global_address_list_appears_without_subscription(dav):
+    """Carol may read Erin's GAL: it is in her address-book home.
+
+    Bob holds no grant on it and does not see it.
+    """
+    name = "~erin@example.com/Directory"
+    found = multistatus(as_user(dav, CAROL).propfind(home(CAROL),
+                                                     CARDDAV_HOME))
+    assert "read" in found[shared(CAROL, name)].privileges()
+    assert shared(BOB, name) not in multistatus(
+        as_user(dav, BOB).propfind(home(BOB), CARDDAV_HOME))
+
+
 def test_account_without_grants_sees_only_own_folders(dav):
     """Dave's home holds nothing of Alice's."""
     found = multistatus(as_user(dav, DAVE).propfind(home(DAVE),

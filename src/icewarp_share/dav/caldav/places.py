@@ -64,6 +64,7 @@ class FolderView:
     name: str
     rights: acl.Rights
     is_owner: bool
+    gal: bool = False
 
     @property
     def tag(self) -> str:
@@ -191,25 +192,28 @@ class Places:
                                 self.store.prefixes)
         return FolderView(row.id, facts.owner, facts.owner_kind,
                           facts.path, facts.kind, url, name,
-                          decision.rights, is_owner)
+                          decision.rights, is_owner, bool(row.gal))
 
     def home_members(self, state: RequestState) -> list[FolderView]:
         """The collections in the viewer's home: own and shared folders.
 
         Shared folders come from the visibility core (subscriptions and
-        group public folders); those the viewer may not read are left
-        out, since a client could do nothing with them.
+        group public folders). A global address list the viewer may read
+        is there without a subscription, so that contact search finds
+        it. Folders the viewer may not read are left out, since a client
+        could do nothing with them.
         """
         viewer = self.viewer(state)
         if viewer is None:
             return []
         members = []
         for visible in self.store.directory.visible(
-                viewer.address, kinds=GROUPWARE_KINDS):
+                viewer.address, kinds=GROUPWARE_KINDS,
+                subscribed_only=False):
             facts = visible.folder
             url = f"{viewer.address}/{visible.name}"
             folder = self.folder(state, facts.owner, facts.path, url)
-            if folder is None:
+            if folder is None or not (visible.subscribed or folder.gal):
                 continue
             if folder.is_owner or folder.allows(acl.Operation.READ):
                 members.append(folder)
