@@ -3,9 +3,9 @@
 alice shares folders with bob and carol; dave is in the domain but gets
 nothing. Every password is ``secret``. Clients are real ``imaplib``
 connections over loopback sockets. Starting a server costs tens of
-seconds, so each test module shares one server (the project's
-``server_factory``, held for the module) and its tests use distinct
-folders or accounts where they change state.
+seconds, so the IMAP tests share one server (the project's
+``server_factory``, held for the package) and use distinct folders or
+accounts where they change state.
 """
 
 from __future__ import annotations
@@ -42,14 +42,13 @@ SETUP = [
     ["group", "add", "team@example.com", "--member", "bob@example.com",
      "--member", "carol@example.com", "--public-folder",
      "--deliver-to-folder"],
-    ["group", "add", "all@example.com", "--member", "[example.com]"],
 ]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def imap_server(tmp_path_factory: pytest.TempPathFactory
                 ) -> Iterator[RunningServer]:
-    """One server per module, made by the project's server factory."""
+    """One server for the IMAP tests, made by the project's factory."""
     factories = server_factory.__wrapped__(tmp_path_factory)  # type: ignore
     factory = next(factories)
     yield factory(setup=SETUP)
