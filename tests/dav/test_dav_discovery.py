@@ -239,3 +239,11 @@ def test_folder_without_grant_answers_like_missing_one(dav):
     assert real.status_code == made_up.status_code
     assert real.status_code in (403, 404)
     assert real.text == made_up.text
+
+
+def test_options_announces_calendar_and_addressbook_access(dav):
+    """DAVx5 and iOS look for calendar-access and addressbook in DAV."""
+    answer = as_user(dav, BOB).request("OPTIONS", home(BOB))
+    assert answer.status_code == 200
+    classes = {part.strip() for part in answer.headers["DAV"].split(",")}
+    assert {"1", "calendar-access", "addressbook"} <= classes

@@ -333,3 +333,20 @@ def test_whole_collection_export_is_filtered(dav):
         assert word not in answer.text
     assert "Doctor" in as_user(dav, ALICE).request("GET",
                                                    OWN_CALENDAR).text
+
+
+def test_writer_cannot_overwrite_confidential_item_it_sees_masked(dav):
+    """Carol sees only the placeholder: her PUT over it is refused.
+
+    Accepting it would replace Alice's details with the placeholder.
+    """
+    carol = as_user(dav, CAROL)
+    view = f"{CAROL}/{SHARED_CALENDAR}/"
+    masked = carol.request("GET", view + CONFIDENTIAL)
+    edited = masked.text.replace("CLASS:CONFIDENTIAL\r\n", "")
+    answer = carol.put(view + CONFIDENTIAL, edited,
+                       If_Match=masked.headers["ETag"])
+    assert answer.status_code == 403
+    assert "administer right" in answer.text
+    assert "Salary review" in as_user(dav, ALICE).request(
+        "GET", OWN_CALENDAR + CONFIDENTIAL).text

@@ -239,6 +239,16 @@ class Application(RadicaleApplication):
                         self._who(), folder.url)
             privilege = "bind" if existing is None else "write-content"
             return need_privilege(href, privilege)
+        if existing is not None:
+            # Changing a confidential item is writing that class: the
+            # writer only sees its placeholder and would erase the rest.
+            old_class = acl.ItemClass(existing.facts.item_class)
+            reason = acl.write_refusal_reason(old_class, folder.is_owner,
+                                              folder.rights)
+            if reason is not None:
+                log.warning("refused a change of a %s item by %s in %s",
+                            old_class.value, self._who(), folder.url)
+                return need_privilege(href, "write-content", reason)
         return self._check_content(folder, href, body)
 
     def _check_content(self, folder: Any, href: str,
