@@ -62,12 +62,10 @@ def _start_http(config: Config, store: Store, reactor: Any) -> list[str]:
     from icewarp_share.auth import Authenticator
     from icewarp_share.dav import caldav, files
     from icewarp_share.web import make_app as web_app
-    from icewarp_share.web import sharing_install
 
-    sharing_install(store)
-    apps = {"dav": caldav.make_app(store), "webdav": files.make_app(store),
-            "web": web_app(store)}
     authenticator = Authenticator(store.directory, config.security)
+    apps = {"dav": caldav.make_app(store), "webdav": files.make_app(store),
+            "web": web_app(store, authenticator)}
     site = http.make_site(config, authenticator, apps, reactor,
                           ready=lambda: _database_ready(store))
     started = []

@@ -16,6 +16,7 @@ from twisted.python.threadpool import ThreadPool
 from icewarp_share import tls
 from icewarp_share.auth import Authenticator
 from icewarp_share.config import Config, parse_listen
+from icewarp_share.store import Store
 from icewarp_share.store.mail import MailStore
 
 from .lmtp import Delivery
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 class Service:
     """What the IMAP and LMTP connections of one process share."""
 
-    def __init__(self, config: Config, store: Any, reactor: Any) -> None:
+    def __init__(self, config: Config, store: Store, reactor: Any) -> None:
         self.config = config
         self.store = store
         self.mail = MailStore(store)
@@ -37,9 +38,24 @@ class Service:
         self.pool = ThreadPool(minthreads=1, maxthreads=8, name="imap-store")
         self.pool.start()
         reactor.addSystemEventTrigger("during", "shutdown", self.pool.stop)
+        self._share_changes(store.changes, reactor)
         self.tls_options: Any = None
         if config.imap.listen or config.imap.tls_listen:
             self.tls_options = tls.server_options(config)
+
+
+    def _share_changes(self, feed: Any, reactor: Any) -> None:
+        """Tell other processes of our changes, and our sessions of
+        theirs (PostgreSQL LISTEN/NOTIFY; nothing to do on SQLite)."""
+        if not feed.shared:
+            return
+        self.registry.hooks.append(
+            lambda folder_id: self.pool.callInThread(feed.publish,
+                                                     folder_id))
+        feed.add_receiver(lambda folder_id: reactor.callFromThread(
+            self.registry.changed_elsewhere, folder_id))
+        reactor.callWhenRunning(feed.start)
+        reactor.addSystemEventTrigger("before", "shutdown", feed.stop)
 
 
 class _Factory(Factory):
@@ -52,7 +68,7 @@ class _Factory(Factory):
         return protocol
 
 
-def start(config: Config, store: Any, reactor: Any) -> list[str]:
+def start(config: Config, store: Store, reactor: Any) -> list[str]:
     """Open every configured IMAP, IMAPS and LMTP listener; describe them."""
     if not (config.imap.listen or config.imap.tls_listen
             or config.lmtp.listen):

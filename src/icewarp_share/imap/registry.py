@@ -48,3 +48,12 @@ class Registry:
                 session.folder_changed()
         for hook in self.hooks:
             hook(folder_id)
+
+    def changed_elsewhere(self, folder_id: int) -> None:
+        """Tell the sessions of a change another process made.
+
+        Unlike ``changed`` this runs no hooks: re-publishing a notice
+        that came from another process would bounce it back forever.
+        """
+        for session in list(self._selected.get(folder_id, ())):
+            session.folder_changed()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from icewarp_share import acl
 from icewarp_share.config import Config
+from icewarp_share.store.changes import ChangeFeed
 from icewarp_share.store.db import Database
 from icewarp_share.store.directory import Directory
 
@@ -24,9 +25,15 @@ class Store:
         self.prefixes = acl.Prefixes(config.sharing.shared_prefix,
                                      config.sharing.public_prefix)
         self.directory = Directory(self.db, self.prefixes)
+        self.changes = ChangeFeed(self.db)
+        # Sharing notices follow every grant, whoever makes it (CLI, web,
+        # IMAP SETACL), so they hang on the store, not on a front end.
+        from icewarp_share.store import sharing
+        sharing.install(self)
 
     def close(self) -> None:
-        """Release database connections."""
+        """Stop the change feed and release database connections."""
+        self.changes.stop()
         self.db.dispose()
 
 
