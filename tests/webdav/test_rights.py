@@ -98,7 +98,8 @@ def test_lookup_only_grant_sees_folder_but_reads_nothing(
     assert webdav.request(ERIN, "GET", path).status_code == 403
     assert webdav.request(ERIN, "GET",
                           f"{DOCS}/absent.txt").status_code == 403
-    assert webdav.request(ERIN, "PROPFIND", DOCS).status_code == 403
+    assert webdav.request(ERIN, "PROPFIND", DOCS,
+                          headers={"Depth": "1"}).status_code == 403
 
 
 def test_overwrite_needs_w_and_delete_needs_t(webdav: WebDav) -> None:
@@ -213,4 +214,35 @@ def test_directory_move_needs_x(webdav: WebDav) -> None:
     dest = f"{webdav.base}{DOCS}/{_name('mvdest')}"
     answer = webdav.request(BOB, "MOVE", made, headers={"Destination": dest})
     assert answer.status_code == 403
-    assert webdav.request(BOB, "PROPFIND", made).status_code == 207
+    assert webdav.request(BOB, "PROPFIND", made,
+                          headers={"Depth": "0"}).status_code == 207
+
+
+def test_infinite_propfind_of_a_collection_is_refused(
+        webdav: WebDav) -> None:
+    """Depth infinity (or none) on a collection: 403 propfind-finite-depth.
+
+    Otherwise a listing level would walk into every folder at once,
+    including folders the account may only look up.
+    """
+    for headers in ({"Depth": "infinity"}, {}):
+        answer = webdav.request(ERIN, "PROPFIND", "/", headers=headers)
+        assert answer.status_code == 403
+        assert b"propfind-finite-depth" in answer.content
+    path = f"{DOCS}/{_name('leaf')}.txt"
+    webdav.request(BOB, "PUT", path, "x")
+    answer = webdav.request(BOB, "PROPFIND", path)
+    assert answer.status_code == 207
+
+
+def test_lookup_only_folder_shows_no_members_in_listings(
+        webdav: WebDav) -> None:
+    """erin lists alice's folders at Depth 1 and sees Documents, empty."""
+    webdav.request(BOB, "PUT", f"{DOCS}/{_name('member')}.txt", "x")
+    answer = webdav.request(ERIN, "PROPFIND", f"/{ALICE}/",
+                            headers={"Depth": "1"})
+    assert answer.status_code == 207
+    hrefs = _hrefs(answer.content)
+    assert f"/webdav/{ALICE}/Documents/" in hrefs
+    assert not any(h.startswith(f"/webdav/{ALICE}/Documents/") and
+                   h != f"/webdav/{ALICE}/Documents/" for h in hrefs)

@@ -252,6 +252,8 @@ class FilesApp:
         if refused is not None:
             log.warning("refused %s %s to %s: %s", method,
                         environ.get("PATH_INFO", "")[:200], account, refused)
+            if refused == "finite-depth":
+                return replies.send_finite_depth(start_response)
             reply = replies.REPLIES[refused]
             return replies.send(reply, start_response,
                                 head=method == "HEAD")
@@ -287,6 +289,13 @@ class FilesApp:
     def _gate(self, environ: Environ, view: Viewpoint,
               segments: list[str], method: str) -> str | None:
         place = view.locate(segments)
+        if method == "PROPFIND" and _infinite(environ) and \
+                place is not None and place.is_collection:
+            # RFC 4918 9.1: a server may refuse Depth infinity on a
+            # collection (a missing Depth means infinity). Walking every
+            # folder an account sees is costly; no client we serve needs
+            # it.
+            return "finite-depth"
         destination: Place | None = None
         given = "HTTP_DESTINATION" in environ
         if method in ("COPY", "MOVE") and given:
@@ -296,6 +305,12 @@ class FilesApp:
             if target is not None:
                 destination = view.locate(target)
         return rules.refusal(rules.Request(method, place, destination, given))
+
+
+def _infinite(environ: Environ) -> bool:
+    """Whether a PROPFIND asks for Depth infinity (the default)."""
+    depth = str(environ.get("HTTP_DEPTH", "infinity")).strip().lower()
+    return depth == "infinity"
 
 
 def _length(environ: Environ) -> int | None:

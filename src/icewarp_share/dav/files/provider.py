@@ -274,6 +274,9 @@ class DirectoryResource(_OnDisk, DAVCollection):  # type: ignore[misc]
         view: Viewpoint = self.environ[VIEWPOINT_KEY]
         folder = self.place.folder
         assert folder is not None
+        if not folder.may(acl.Operation.READ):
+            # Looking a folder up does not show what is in it.
+            return []
         nested = view.nested_folders(self.place)
         on_disk = [] if not self.real.is_dir() else [
             name for name in storage.listing(folder.root, self.real)

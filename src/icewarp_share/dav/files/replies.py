@@ -47,6 +47,9 @@ REPLIES: Mapping[str, Reply] = MappingProxyType({
     "flat-folder": Reply(
         403, "Forbidden", "This folder holds files only, no "
         "subdirectories."),
+    "finite-depth": Reply(
+        403, "Forbidden", "PROPFIND with Depth: infinity is not served; "
+        "ask with Depth 0 or 1."),
     "bad-xml": Reply(400, "Bad Request",
                      "The request body is not acceptable XML."),
     "xml-declarations": Reply(
@@ -122,3 +125,17 @@ def send(reply: Reply, start_response: StartResponse,
         *extra,
     ])
     return [body]
+
+
+FINITE_DEPTH_BODY = (
+    b'<?xml version="1.0" encoding="utf-8"?>\n'
+    b'<D:error xmlns:D="DAV:"><D:propfind-finite-depth/></D:error>\n')
+
+
+def send_finite_depth(start_response: StartResponse) -> list[bytes]:
+    """403 with the RFC 4918 9.1 precondition element, for clients."""
+    start_response(REPLIES["finite-depth"].status_line, [
+        ("Content-Type", "application/xml; charset=utf-8"),
+        ("Content-Length", str(len(FINITE_DEPTH_BODY))),
+    ])
+    return [FINITE_DEPTH_BODY]
