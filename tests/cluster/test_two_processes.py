@@ -54,10 +54,20 @@ def _server(base: Path, name: str, data_dir: Path,
                          log_path=base / f"{name}.log", env=env)
 
 
-@pytest.fixture
-def pair(postgres_url: str, tmp_path: Path
+@pytest.fixture(scope="module")
+def cluster_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One PostgreSQL database for the module's pair of processes."""
+    from tests.conftest import postgres_database
+    with postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def pair(cluster_db: str, tmp_path_factory: pytest.TempPathFactory
          ) -> Iterator[tuple[RunningServer, RunningServer]]:
     """Two started processes sharing the database and data directory."""
+    postgres_url = cluster_db
+    tmp_path = tmp_path_factory.mktemp("cluster")
     data_dir = tmp_path / "data"
     one = _server(tmp_path, "one", data_dir, postgres_url)
     two = _server(tmp_path, "two", data_dir, postgres_url)
@@ -121,6 +131,10 @@ def test_concurrent_appends_through_both_get_unique_uids(pair) -> None:
     one, two = pair
     uids: list[int] = []
     errors: list[BaseException] = []
+    owner = _imap(one, "alice@example.com")
+    owner.create_folder("Load")
+    owner.setacl("Load", "bob@example.com", "lrswi")
+    owner.logout()
 
     def writer(server: RunningServer, user: str, folder: str,
                start: int) -> None:
@@ -135,9 +149,9 @@ def test_concurrent_appends_through_both_get_unique_uids(pair) -> None:
 
     threads = [
         threading.Thread(target=writer, args=(one, "alice@example.com",
-                                              "INBOX", 0)),
+                                              "Load", 0)),
         threading.Thread(target=writer, args=(two, "bob@example.com",
-                                              "~alice@example.com/INBOX",
+                                              "~alice@example.com/Load",
                                               100)),
     ]
     for thread in threads:
@@ -147,7 +161,7 @@ def test_concurrent_appends_through_both_get_unique_uids(pair) -> None:
     assert errors == []
     assert len(uids) == 30 and len(set(uids)) == 30
     reader = _imap(one, "alice@example.com")
-    reader.select_folder("INBOX", readonly=True)
+    reader.select_folder("Load", readonly=True)
     stored = reader.search("ALL")
     assert len(stored) == 30
     assert sorted(reader.fetch(stored, ["UID"]).keys()) == sorted(stored)
