@@ -26,6 +26,8 @@ PASSWORD = "secret"
 ALICE, BOB, CAROL = ("alice@example.com", "bob@example.com",
                      "carol@example.com")
 DAVE, ERIN = "dave@example.com", "erin@example.com"
+UPLOAD_LIMIT = 4 * 2 ** 20
+"""[http] max_upload_size of the test server, small to test 413."""
 
 
 def _setup(store: Store, mapped: Path) -> None:
@@ -98,7 +100,7 @@ def webdav(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDav]:
     _mapped_directories(mapped)
     factories = server_factory.__wrapped__(tmp_path_factory)  # type: ignore
     factory = next(factories)
-    server = factory(start=False)
+    server = factory(start=False, http={"max_upload_size": UPLOAD_LIMIT})
     store = Store(configuration.load(server.config_path))
     try:
         _setup(store, mapped)

@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from tests.webdav.conftest import ALICE, BOB, PASSWORD, WebDav
+from tests.webdav.conftest import ALICE, BOB, PASSWORD, UPLOAD_LIMIT, WebDav
 
 DOCS = f"/{ALICE}/Documents"
 
@@ -133,3 +133,25 @@ def test_destination_outside_webdav_is_refused(webdav: WebDav) -> None:
         headers={"Destination": webdav.server.http_url + "/dav/x.txt"})
     assert answer.status_code in (400, 403, 502)
     _no_leak(answer.content)
+
+
+def test_chunked_upload_over_the_limit_is_cut_off(webdav: WebDav) -> None:
+    """A chunked body growing past max_upload_size gets 413, no file."""
+    login = base64.b64encode(f"{BOB}:{PASSWORD}".encode()).decode()
+    port = webdav.server.ports["http"]
+    chunk = b"z" * 65536
+    frame = b"%x\r\n" % len(chunk) + chunk + b"\r\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(
+            f"PUT /webdav{DOCS}/chunked-big.bin HTTP/1.1\r\n"
+            f"Host: 127.0.0.1\r\nAuthorization: Basic {login}\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n".encode())
+        try:
+            for _ in range(2 * UPLOAD_LIMIT // len(chunk)):
+                sock.sendall(frame)
+        except OSError:
+            pass  # the server closed the connection after its answer
+        reply = sock.recv(65536)
+    assert reply.startswith(b"HTTP/1.1 413"), reply[:100]
+    assert webdav.request(BOB, "GET",
+                          f"{DOCS}/chunked-big.bin").status_code == 404

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import time
 
+import pytest
 import requests
 
-from tests.webdav.conftest import ALICE, BOB, WebDav
+from tests.webdav.conftest import ALICE, BOB, PASSWORD, WebDav
 
 BAD_PASSWORD = "not-the-password-7Q"
 
@@ -40,4 +41,14 @@ def test_address_is_case_insensitive(webdav: WebDav) -> None:
     """BOB@Example.COM is bob: same account, same rights."""
     answer = webdav.request(BOB.upper(), "PROPFIND", f"/{ALICE}/Documents/",
                             headers={"Depth": "0"})
+    assert answer.status_code == 207
+
+
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+def test_basic_login_over_tls(webdav: WebDav) -> None:
+    """The HTTPS listener serves /webdav/ with the same login."""
+    url = f"{webdav.server.https_url}/webdav/{ALICE}/Documents/"
+    answer = requests.request("PROPFIND", url, auth=(BOB, PASSWORD),
+                              headers={"Depth": "0"}, verify=False,
+                              timeout=30)
     assert answer.status_code == 207
