@@ -44,7 +44,8 @@ def test_address_is_case_insensitive(webdav: WebDav) -> None:
     assert answer.status_code == 207
 
 
-@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+@pytest.mark.filterwarnings(
+    "ignore::urllib3.exceptions.InsecureRequestWarning")
 def test_basic_login_over_tls(webdav: WebDav) -> None:
     """The HTTPS listener serves /webdav/ with the same login."""
     url = f"{webdav.server.https_url}/webdav/{ALICE}/Documents/"
