@@ -74,5 +74,5 @@ def login(imap_server: RunningServer) -> Iterator[Login]:
     for client in opened:
         try:
             client.logout()
-        except Exception:  # noqa: BLE001 - the test may have closed it
+        except Exception:  # noqa: BLE001, S110 - the test closed it
             pass

@@ -164,7 +164,7 @@ def test_append_needs_insert_right(login):
 
 def test_namespace_names_the_three_prefixes(login):
     """NAMESPACE: personal "", other users "~", shared "Public/"."""
-    typ, data = login(BOB).namespace()
+    _, data = login(BOB).namespace()
     assert data[0] == b'(("" "/")) (("~" "/")) (("Public/" "/"))'
 
 

@@ -3,9 +3,8 @@ account, flags, copies, expunge and the modseq catch-up."""
 
 from __future__ import annotations
 
-from tests.imap.imap_fixtures import message
-
 from icewarp_share.store.mail import MailStore
+from tests.imap.imap_fixtures import message
 
 
 def _setup(store) -> tuple[MailStore, int, int]:
@@ -88,7 +87,7 @@ def test_snapshot_reports_changes_since_modseq(store):
 
 def test_deliver_to_group_members_or_folder(store):
     """A group without deliver-to-folder reaches each member's INBOX."""
-    mail, _, bob = _setup(store)
+    mail, _, _ = _setup(store)
     places = mail.deliver("team@example.com", message("plain-note.eml"))
     assert places == [("bob@example.com", "INBOX")]
     store.directory.update_group("team@example.com", deliver_to_folder=True)

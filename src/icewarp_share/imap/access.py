@@ -175,14 +175,15 @@ class Mailboxes:
         if parsed.owner is None or not parsed.path:
             raise Refused("exists")
         if self.mail.mail_folder(parsed.owner, parsed.path) is not None:
-            if self.rights(parsed.owner, parsed.path):
+            # Only a folder the user may look up is said to exist.
+            if "l" in self.rights(parsed.owner, parsed.path):
                 raise Refused("exists")
             raise Refused("noperm")
         parent = parsed.path.rpartition(acl.DELIMITER)[0]
-        if parsed.owner != self.user:
-            if not parent or not acl.may(self.rights(parsed.owner, parent),
-                                         acl.Operation.CREATE_CHILD):
-                raise Refused("noperm")
+        may_create = parsed.owner == self.user or bool(parent) and acl.may(
+            self.rights(parsed.owner, parent), acl.Operation.CREATE_CHILD)
+        if not may_create:
+            raise Refused("noperm")
         try:
             self.mail.create_folder(parsed.owner, parsed.path)
         except StoreError:

@@ -10,13 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, exists, false, not_, or_, true
 
 from icewarp_share.store.mail import (
-    SEEN, MailFlag, MailMessage, MailSeen, MailStore, normalize_flag,
+    SEEN,
+    MailFlag,
+    MailMessage,
+    MailSeen,
+    MailStore,
+    normalize_flag,
 )
 
 from .sequence import SetError, resolve
@@ -40,7 +45,8 @@ _FLAG_KEYS = {"ANSWERED": "\\Answered", "DELETED": "\\Deleted",
               "DRAFT": "\\Draft", "FLAGGED": "\\Flagged"}
 _HEADER_COLUMNS = {"FROM": "h_from", "TO": "h_to", "CC": "h_cc",
                    "BCC": "h_bcc", "SUBJECT": "h_subject"}
-_MONTHS = ("jan feb mar apr may jun jul aug sep oct nov dec").split()
+_MONTHS = ["jan", "feb", "mar", "apr", "may", "jun",
+           "jul", "aug", "sep", "oct", "nov", "dec"]
 
 
 def compile_search(tokens: list[Any], ctx: Context) -> Any:
@@ -82,7 +88,7 @@ def _date(text: str) -> datetime:
     try:
         day, month, year = text.strip('"').split("-")
         return datetime(int(year), _MONTHS.index(month.lower()) + 1,
-                        int(day), tzinfo=timezone.utc)
+                        int(day), tzinfo=UTC)
     except (ValueError, IndexError):
         raise SearchError(f"bad date {text!r}") from None
 

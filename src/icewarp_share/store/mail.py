@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     BigInteger,
@@ -52,6 +52,9 @@ from icewarp_share.store import mime
 from icewarp_share.store.directory import check_path
 from icewarp_share.store.errors import Conflict, Invalid, NotFound
 from icewarp_share.store.schema import Account, Base, Folder, Group
+
+if TYPE_CHECKING:
+    from icewarp_share.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -214,7 +217,7 @@ def _sent(part: mime.Part) -> datetime | None:
 class MailStore:
     """Mail folders and messages over a ``Store``."""
 
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
         self.db = store.db
         self.directory = store.directory
@@ -562,9 +565,11 @@ class MailStore:
         seen = select(MailSeen.message_id).where(
             MailSeen.account_id == account_id)
         with self.db.read() as s:
-            return s.scalar(select(func.min(MailMessage.uid)).where(
-                MailMessage.folder_id == folder_id,
-                MailMessage.id.not_in(seen)))
+            found: int | None = s.scalar(
+                select(func.min(MailMessage.uid)).where(
+                    MailMessage.folder_id == folder_id,
+                    MailMessage.id.not_in(seen)))
+            return found
 
     def keywords(self, folder_id: int) -> list[str]:
         """Keywords in use in the folder, for the FLAGS response."""

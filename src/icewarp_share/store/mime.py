@@ -82,7 +82,7 @@ def _split(data: bytes, start: int, stop: int,
     """Offsets of each body part between the boundary lines."""
     marker = re.compile(
         rb"(?:^|\r?\n)--" + re.escape(boundary.encode("latin-1", "replace"))
-        + rb"(--)?[ \t]*(?:\r?\n|$)", re.M)
+        + rb"(--)?[ \t]*(?:\r?\n|$)", re.MULTILINE)
     spans: list[tuple[int, int]] = []
     opened: int | None = None
     pos = start
