@@ -17,7 +17,6 @@ from icewarp_share import tls
 from icewarp_share.auth import Authenticator
 from icewarp_share.config import Config, parse_listen
 from icewarp_share.store import Store
-from icewarp_share.store import Store
 from icewarp_share.store.mail import MailStore
 
 from .lmtp import Delivery
