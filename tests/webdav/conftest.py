@@ -63,6 +63,10 @@ def _mapped_directories(base: Path) -> None:
     (outside / "secret.txt").write_text("not for WebDAV clients\n")
     (flat / "escape.txt").symlink_to(outside / "secret.txt")
     (flat / "alias.txt").symlink_to(flat / "visible.txt")
+    # Names no XML answer can carry: not UTF-8, and a control character.
+    with open(bytes(flat) + b"/latin1-\xe9.txt", "wb") as handle:
+        handle.write(b"x")
+    (flat / "bell\x07.txt").write_text("x")
     tree = base / "tree" / "docs"
     tree.mkdir(parents=True)
     (tree / "guide.txt").write_text("guide\n")

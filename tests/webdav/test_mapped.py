@@ -87,3 +87,13 @@ def test_move_from_data_directory_into_mapped_folder(webdav: WebDav) -> None:
         "Destination": f"{webdav.base}{TREE}/crossing.txt"})
     assert answer.status_code == 201
     assert (webdav.mapped / "tree" / "crossing.txt").read_text() == "across"
+
+
+def test_unpresentable_names_are_left_out_of_listings(
+        webdav: WebDav) -> None:
+    """A non-UTF-8 name and a control character do not break PROPFIND."""
+    answer = webdav.request(BOB, "PROPFIND", FLAT, headers={"Depth": "1"})
+    assert answer.status_code == 207
+    assert "visible.txt" in _names(answer.content)
+    assert not any(name.startswith(("latin1", "bell"))
+                   for name in _names(answer.content))

@@ -110,7 +110,7 @@ def check_segments(segments: Iterable[str]) -> list[str]:
         raise OutsideFolder("the path is too deep")
     for segment in checked:
         if segment in ("", ".", "..") or "/" in segment \
-                or "\\" in segment or "\x00" in segment:
+                or "\\" in segment or not _presentable(segment):
             raise OutsideFolder("the path has an unsafe segment")
         if len(segment) > MAX_SEGMENT:
             raise OutsideFolder("a name in the path is too long")
@@ -158,6 +158,8 @@ def listing(root: FolderRoot, directory: Path) -> list[str]:
     relative = directory.relative_to(base).parts
     shown = []
     for name in names:
+        if not _presentable(name):
+            continue
         try:
             real = resolve(root, [*relative, name])
         except OutsideFolder:
@@ -165,6 +167,21 @@ def listing(root: FolderRoot, directory: Path) -> list[str]:
         if real.exists() and (real.is_dir() or real.is_file()):
             shown.append(name)
     return shown
+
+
+def _presentable(name: str) -> bool:
+    """Whether a name on disk can be sent to a client at all.
+
+    Names that are not UTF-8 (kept by Python as surrogates) or hold
+    control characters cannot appear in an XML answer; a mapped directory
+    may contain such files, and they are left out rather than break the
+    listing.
+    """
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return not any(ord(c) < 32 or ord(c) == 127 for c in name)
 
 
 def new_temporary(directory: Path) -> tuple[int, Path]:

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from sqlalchemy.exc import DBAPIError
 from wsgidav.dav_error import (  # type: ignore[import-untyped]
     HTTP_INTERNAL_ERROR,
     DAVError,
@@ -136,11 +137,13 @@ class ErrorGuard(BaseMiddleware):  # type: ignore[misc]
             if started:
                 raise
             yield from _dav_error(error, environ, start_response)
-        except Exception:
+        except Exception as error:
             log.exception("WebDAV %s failed", environ.get("REQUEST_METHOD"))
             if started:
                 raise
-            yield from replies.send(replies.REPLIES["error"], start_response)
+            name = "unavailable" if isinstance(error, DBAPIError) \
+                else "error"
+            yield from replies.send(replies.REPLIES[name], start_response)
 
 
 def _is_wsgidav_page(held: dict[str, Any]) -> bool:
@@ -230,6 +233,9 @@ class FilesApp:
 
         try:
             body = self._answer(environ, record, account, method)
+        except DBAPIError:
+            log.exception("WebDAV %s: the database failed", method)
+            body = replies.send(replies.REPLIES["unavailable"], record)
         except Exception:
             log.exception("WebDAV %s failed before wsgidav", method)
             body = replies.send(replies.REPLIES["error"], record)
