@@ -167,10 +167,12 @@ def test_literal_plus_and_bad_input(imap_server):
     out = _raw(imap_server, [
         b'b APPEND INBOX {12+}', b'Subject: x\r\n',
         b"c FETCH", b"d SELECT", b"e FROBNICATE", b'f SEARCH (((',
+        b"g APPEND INBOX {999999999}", b"h STATUS INBOX (MESSAGES",
         b"z NOOP"])
     assert b"b OK [APPENDUID" in out
     assert b"+ " not in out
-    assert b"c BAD" in out and b"e BAD" in out
+    assert b"c BAD" in out and b"e BAD" in out and b"h BAD" in out
+    assert b"g NO [TOOBIG]" in out
     assert b"Traceback" not in out and b"Error" not in out
 
 

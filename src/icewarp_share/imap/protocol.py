@@ -128,9 +128,18 @@ class Session(imap4.IMAP4Server):
             handler, self._sasl = self._sasl, None
             handler(line)
             return
+        if self.blocked is not None:
+            self.blocked.append(line)
+            return
+        self.resetTimeout()
+        parse = getattr(self, "parse_" + self.parseState)
         try:
-            super().lineReceived(line)
+            parse(line)
+        except Refused as refused:
+            # Raised while reading arguments, e.g. a literal too large.
+            self._reply(line.split(b" ", 1)[0], refused.reply)
         except Exception:
+            # Twisted would answer with the exception text; we do not.
             log.exception("IMAP command failed while parsing")
             status, text = reply("parseerror")
             self._respond(status, None, text)
