@@ -17,6 +17,7 @@ from tests.dav.conftest import (
     CAROL,
     DAV_NS,
     DAVE,
+    FIXTURES,
     PASSWORD,
     SHARED_CALENDAR,
     as_user,
@@ -247,3 +248,17 @@ def test_options_announces_calendar_and_addressbook_access(dav):
     assert answer.status_code == 200
     classes = {part.strip() for part in answer.headers["DAV"].split(",")}
     assert {"1", "calendar-access", "addressbook"} <= classes
+
+
+def test_items_carry_the_privileges_of_their_collection(dav):
+    """An item in a read-only share says read, not write-content."""
+    alice = as_user(dav, ALICE)
+    text = (FIXTURES / "public_event.ics").read_text().replace(
+        "public-1", "privileges-1")
+    assert alice.put(f"{ALICE}/Calendar/privileges.ics",
+                     text).status_code == 201
+    found = multistatus(as_user(dav, BOB).propfind(
+        shared(BOB) + "privileges.ics", THUNDERBIRD_HOME, "0"))
+    entry = found[shared(BOB) + "privileges.ics"]
+    assert "read" in entry.privileges()
+    assert not entry.privileges() & WRITE_PRIVILEGES
