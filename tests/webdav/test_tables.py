@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from icewarp_share.store import Store
-from icewarp_share.store.files import LockTable, PropertyTable
+from icewarp_share.store.files import LockConflict, LockTable, PropertyTable
 
 
 def _lock(timeout: float = 60) -> dict[str, object]:
@@ -55,3 +57,20 @@ def test_properties_follow_a_collection_move(store: Store) -> None:
     assert table.get_properties("/o/F/copy.txt") == ["{urn:x}p"]
     table.remove_properties("/o/F/new/f.txt")
     assert table.get_property("/o/F/new/f.txt", "{urn:x}p") is None
+
+
+def test_conflicting_lock_is_refused_by_the_table_itself(
+        store: Store) -> None:
+    """Two exclusive locks on one path, or under a depth-infinity lock."""
+    table = LockTable(store.db)
+    table.create("/o/F/doc.txt", _lock())
+    with pytest.raises(LockConflict):
+        table.create("/o/F/doc.txt", _lock())
+    tree = dict(_lock(), depth="infinity")
+    table.create("/o/G", tree)
+    with pytest.raises(LockConflict):
+        table.create("/o/G/inner/file.txt", _lock())
+    shared = dict(_lock(), scope="shared")
+    table.create("/o/H/s.txt", shared)
+    table.create("/o/H/s.txt", dict(shared))
+    table.create("/o/F/other.txt", _lock())

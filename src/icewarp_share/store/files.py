@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Float, Index, String, Text, delete, select
+from sqlalchemy import Float, Index, String, Text, delete, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from icewarp_share.store.db import Database
@@ -235,6 +235,14 @@ def _timeout(requested: Any) -> float:
     return value
 
 
+class LockConflict(Exception):
+    """Another process holds a lock that the new one conflicts with."""
+
+
+_ADVISORY_KEY = 0x1CE5_F11E
+"""PostgreSQL advisory lock key under which lock creations take turns."""
+
+
 class LockTable:
     """WebDAV locks in the database, shaped as wsgidav's lock storage.
 
@@ -284,6 +292,9 @@ class LockTable:
         lock["expire"] = time.time() + lock["timeout"]
         lock["token"] = "opaquelocktoken:" + secrets.token_hex(16)
         with self.db.write() as s:
+            self._serialise(s)
+            if self._conflicts(s, lock):
+                raise LockConflict(lock["root"])
             s.add(FileLock(
                 token=lock["token"], root=lock["root"],
                 principal=lock.get("principal") or "",
@@ -291,6 +302,41 @@ class LockTable:
                 type=lock["type"], depth=str(lock["depth"]),
                 timeout=lock["timeout"], expire=lock["expire"]))
         return lock
+
+    def _serialise(self, s: Any) -> None:
+        """Make lock creations of every process take turns.
+
+        wsgidav checks for conflicting locks in its own process only; two
+        processes on one database could both grant an exclusive lock.
+        SQLite's writers already queue (BEGIN IMMEDIATE); PostgreSQL takes
+        a transaction-scoped advisory lock.
+        """
+        if self.db.dialect == "postgresql":
+            s.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                      {"key": _ADVISORY_KEY})
+
+    def _conflicts(self, s: Any, lock: dict[str, Any]) -> bool:
+        """Whether a live lock stands in the way (RFC 4918 6.1, 7)."""
+        root = lock["root"]
+        parts = root.strip("/").split("/")
+        above = ["/" + "/".join(parts[:n]) for n in range(len(parts))]
+        query = select(FileLock).where(
+            FileLock.root.in_([root, *above]))
+        rows = list(s.scalars(query))
+        if str(lock["depth"]).lower() == "infinity":
+            below = root.rstrip("/") + "/"
+            rows += s.scalars(select(FileLock).where(
+                FileLock.root.startswith(below, autoescape=True)))
+        now = time.time()
+        for row in rows:
+            if 0 <= row.expire < now:
+                continue
+            covers = row.root == root or row.root not in above \
+                or row.depth.lower() == "infinity"
+            shared = row.scope == "shared" and lock["scope"] == "shared"
+            if covers and not shared:
+                return True
+        return False
 
     def refresh(self, token: str, *, timeout: float) -> dict[str, Any]:
         """Give a lock a new lifetime; ValueError if it is gone."""
@@ -488,9 +534,9 @@ def write_file(root: FolderRoot, segments: Iterable[str],
 
 def demo_content(store: Any) -> Iterator[str]:
     """A few files in the demo accounts' Documents folders."""
-    for owner, path, name, text in DEMO_FILES:
+    for owner, path, name, content in DEMO_FILES:
         folder = store.directory.folder(owner, path)
         root = folder_root(store.data_dir, folder.id, folder.map_dir,
                            folder.map_recursive)
-        write_file(root, [name], text.encode())
+        write_file(root, [name], content.encode())
         yield f"file {owner}/{path}/{name}"

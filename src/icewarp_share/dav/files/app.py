@@ -137,6 +137,9 @@ class ErrorGuard(BaseMiddleware):  # type: ignore[misc]
             if started:
                 raise
             yield from _dav_error(error, environ, start_response)
+        except storage.LockConflict:
+            # Another process granted a conflicting lock a moment ago.
+            yield from replies.send(replies.for_status(423), start_response)
         except Exception as error:
             log.exception("WebDAV %s failed", environ.get("REQUEST_METHOD"))
             if started:
