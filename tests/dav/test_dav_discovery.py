@@ -262,3 +262,12 @@ def test_items_carry_the_privileges_of_their_collection(dav):
     entry = found[shared(BOB) + "privileges.ics"]
     assert "read" in entry.privileges()
     assert not entry.privileges() & WRITE_PRIVILEGES
+
+
+def test_own_home_allows_making_collections(dav):
+    """The home says bind (MKCALENDAR works there) and nothing more."""
+    found = multistatus(as_user(dav, BOB).propfind(home(BOB),
+                                                   THUNDERBIRD_HOME, "0"))
+    privileges = found[home(BOB)].privileges()
+    assert {"read", "bind"} <= privileges
+    assert not privileges & {"write", "all", "unbind", "write-content"}

@@ -18,7 +18,7 @@ from radicale import xmlutils
 from radicale.app import propfind as radicale_propfind
 
 from icewarp_share import acl
-from icewarp_share.dav.caldav.storage import Collection
+from icewarp_share.dav.caldav.storage import Collection, Home
 
 PRIVILEGE_SET = xmlutils.make_clark("D:current-user-privilege-set")
 _PROPSTAT = xmlutils.make_clark("D:propstat")
@@ -26,11 +26,19 @@ _STATUS = xmlutils.make_clark("D:status")
 _PROP = xmlutils.make_clark("D:prop")
 
 
+_HOME_PRIVILEGES = frozenset(
+    xmlutils.make_clark(f"D:{name}")
+    for name in ("read", "bind", "read-current-user-privilege-set"))
+
+
 def privileges_of(target: Any) -> frozenset[str] | None:
     """The DAV privileges (clark names) on one of our resources.
 
-    None for the root and homes, whose answer Radicale's stays (read).
+    A home may be read and may receive new collections (MKCALENDAR);
+    None for the root, whose answer Radicale's stays (read).
     """
+    if isinstance(target, Home):
+        return _HOME_PRIVILEGES
     collection = target if isinstance(target, Collection) else \
         getattr(target, "collection", None)
     if not isinstance(collection, Collection):
