@@ -262,3 +262,38 @@ def test_mbsync_pulls_a_shared_folder(login, imap_server, tmp_path):
               for p in (local / "Drop").glob("*/*") if p.is_file()]
     # Maildir keeps Unix line ends: mbsync turns CRLF into LF.
     assert raw.replace(b"\r\n", b"\n") in pulled
+
+
+def test_starttls_drops_commands_sent_in_clear_after_it(imap_server):
+    """Bytes that followed STARTTLS in clear are not run inside TLS."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    sock = socket.create_connection(("127.0.0.1", imap_server.ports["imap"]),
+                                    timeout=10)
+    sock.recv(4096)
+    sock.sendall(b"a STARTTLS\r\nb NOOP\r\n")
+    assert b"a OK" in _until(sock, b"a OK")
+    secure = context.wrap_socket(sock)
+    secure.sendall(b"c NOOP\r\n")
+    answer = _until(secure, b"c OK")
+    secure.close()
+    assert b"c OK" in answer and b"b OK" not in answer
+
+
+def test_connections_per_address_are_limited(imap_server):
+    """Above max_connections_per_address the server says BYE at once."""
+    opened = []
+    try:
+        for _ in range(50):
+            sock = socket.create_connection(
+                ("127.0.0.1", imap_server.ports["imap"]), timeout=10)
+            opened.append(sock)
+            assert sock.recv(4096).startswith(b"* OK")
+        extra = socket.create_connection(
+            ("127.0.0.1", imap_server.ports["imap"]), timeout=10)
+        opened.append(extra)
+        assert _until(extra, b"\r\n").startswith(b"* BYE Too many")
+    finally:
+        for sock in opened:
+            sock.close()

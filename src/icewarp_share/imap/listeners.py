@@ -8,6 +8,7 @@ registry of selected folders.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from typing import Any
 
 from twisted.internet.protocol import Factory, Protocol
@@ -58,13 +59,45 @@ class Service:
         reactor.addSystemEventTrigger("before", "shutdown", feed.stop)
 
 
+class _Refusal(Protocol):
+    """Says why the connection is refused, then closes it."""
+
+    def __init__(self, line: bytes) -> None:
+        self.line = line
+
+    def connectionMade(self) -> None:
+        transport: Any = self.transport
+        transport.write(self.line + b"\r\n")
+        transport.loseConnection()
+
+
 class _Factory(Factory):
-    def __init__(self, build: Any) -> None:
+    """Builds connections, at most ``limit`` at once per remote address."""
+
+    def __init__(self, build: Any, limit: int, refusal: bytes) -> None:
         self.build = build
+        self.limit = limit
+        self.refusal = refusal
+        self.open: Counter[str] = Counter()
 
     def buildProtocol(self, addr: Any) -> Protocol:
+        host = str(getattr(addr, "host", "?"))
+        if self.open[host] >= self.limit:
+            log.warning("refused a connection from %s: %d open already",
+                        host, self.open[host])
+            return _Refusal(self.refusal)
+        self.open[host] += 1
         protocol: Protocol = self.build()
         protocol.factory = self
+        lost = protocol.connectionLost
+
+        def forget(reason: Any = None) -> None:
+            self.open[host] -= 1
+            if self.open[host] <= 0:
+                del self.open[host]
+            lost(reason)
+
+        protocol.connectionLost = forget  # type: ignore[method-assign]
         return protocol
 
 
@@ -74,20 +107,23 @@ def start(config: Config, store: Store, reactor: Any) -> list[str]:
             or config.lmtp.listen):
         return []
     service = Service(config, store, reactor)
+    limit = config.security.max_connections_per_address
+    busy = b"* BYE Too many connections from your address"
+    plain = _Factory(lambda: Session(service, False), limit, busy)
+    secure = _Factory(lambda: Session(service, True), limit, busy)
+    lmtp = _Factory(lambda: Delivery(service), limit,
+                    b"421 4.7.0 Too many connections from your address")
     started = []
     for value in config.imap.listen:
         host, port = parse_listen(value)
-        reactor.listenTCP(port, _Factory(lambda: Session(service, False)),
-                          interface=host)
+        reactor.listenTCP(port, plain, interface=host)
         started.append(f"IMAP (STARTTLS) on {value}")
     for value in config.imap.tls_listen:
         host, port = parse_listen(value)
-        reactor.listenSSL(port, _Factory(lambda: Session(service, True)),
-                          service.tls_options, interface=host)
+        reactor.listenSSL(port, secure, service.tls_options, interface=host)
         started.append(f"IMAPS on {value}")
     for value in config.lmtp.listen:
         host, port = parse_listen(value)
-        reactor.listenTCP(port, _Factory(lambda: Delivery(service)),
-                          interface=host)
+        reactor.listenTCP(port, lmtp, interface=host)
         started.append(f"LMTP on {value}")
     return started

@@ -322,8 +322,14 @@ class Session(imap4.IMAP4Server):
         return caps
 
     def do_STARTTLS(self, tag: bytes) -> None:
-        """STARTTLS, then the client must ask CAPABILITY again."""
+        """STARTTLS; then the client must ask CAPABILITY again.
+
+        Whatever the client sent after STARTTLS in clear is dropped, so a
+        man in the middle cannot slip commands into the TLS session.
+        """
         super().do_STARTTLS(tag)
+        if self.startedTLS:
+            self._buffer = b""
 
     unauth_STARTTLS = (do_STARTTLS,)
 
@@ -469,7 +475,8 @@ class Session(imap4.IMAP4Server):
             self.selected = Selected(target, not writable, snap)
             self.service.registry.add(target.folder.id, self)
             self.state = "select"
-            self._select_responses(target, snap, keywords, unseen)
+            self._select_responses(target, snap, keywords, unseen,
+                                   writable)
             code = b"[READ-ONLY]" if not writable else b"[READ-WRITE]"
             verb = b"EXAMINE" if readonly else b"SELECT"
             self.sendPositiveResponse(tag, code + b" " + verb
@@ -487,7 +494,8 @@ class Session(imap4.IMAP4Server):
                                      imap4.IMAP4Server.arg_finalastring)
 
     def _select_responses(self, target: Target, snap: Snapshot,
-                          keywords: list[str], unseen: int | None) -> None:
+                          keywords: list[str], unseen: int | None,
+                          writable: bool) -> None:
         flags = list(SYSTEM_FLAGS) + keywords
         self.sendUntaggedResponse(b"FLAGS " + fetching.flag_list(flags))
         self.sendUntaggedResponse(b"%d EXISTS" % len(snap.uids))
@@ -499,10 +507,9 @@ class Session(imap4.IMAP4Server):
                                   % snap.uidvalidity)
         self.sendUntaggedResponse(b"OK [UIDNEXT %d] Predicted next UID"
                                   % snap.uidnext)
-        permanent = [f for f in SYSTEM_FLAGS
-                     if acl.may(target.rights,
-                                _SCOPE_RIGHT[flag_category(f)])]
-        if "w" in target.rights:
+        permanent = [f for f in SYSTEM_FLAGS if writable and acl.may(
+            target.rights, _SCOPE_RIGHT[flag_category(f)])]
+        if writable and "w" in target.rights:
             permanent.append("\\*")
         self.sendUntaggedResponse(b"OK [PERMANENTFLAGS "
                                   + fetching.flag_list(permanent)
