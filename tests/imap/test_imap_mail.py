@@ -297,3 +297,15 @@ def test_connections_per_address_are_limited(imap_server):
     finally:
         for sock in opened:
             sock.close()
+
+
+def test_mailbox_names_travel_in_modified_utf7(login):
+    """CREATE "Entw&APw-rfe" makes "Entwürfe"; LIST sends it back encoded
+    and SELECT finds it under the same name."""
+    dave = login(DAVE)
+    assert dave.create('"Entw&APw-rfe"')[0] == "OK"
+    _, data = dave.list('""', '"Entw*"')
+    assert data == [b'(\\HasNoChildren) "/" "Entw&APw-rfe"']
+    assert dave.select('"Entw&APw-rfe"')[0] == "OK"
+    assert dave.select('"Entw&APw-rfe/Nope"')[1][0].startswith(
+        b"[NONEXISTENT]")

@@ -41,6 +41,7 @@ from icewarp_share.store.mail import (
 from icewarp_share.store.mime import imap_string
 
 from . import fetch as fetching
+from . import utf7
 from .access import Entry, Mailboxes, Refused, Target, pattern_matcher
 from .replies import reply
 from .search import Context, SearchError, compile_search
@@ -446,10 +447,7 @@ class Session(imap4.IMAP4Server):
     # region mailboxes
 
     def _name(self, raw: bytes) -> str:
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise Refused("nonexistent") from None
+        return _client_name(raw)
 
     def do_SELECT(self, tag: bytes, name: bytes, readonly: bool = False
                   ) -> None:
@@ -599,7 +597,7 @@ class Session(imap4.IMAP4Server):
         """LIST with RFC 5258 selection and return options, and LSUB."""
         try:
             request = _ListRequest.read(line, lsub)
-        except ValueError:
+        except (ValueError, Refused, imap4.IMAP4Exception):
             self._reply(tag, "badsyntax")
             return
         boxes = self._boxes()
@@ -1133,8 +1131,26 @@ def _astring(value: str) -> bytes:
 
 
 def _mailbox(name: str) -> bytes:
-    """Mailbox names are always quoted (or sent as literals)."""
-    return imap_string(name)
+    """A mailbox name in modified UTF-7, always quoted."""
+    return imap_string(utf7.encode(name))
+
+
+def _client_name(raw: bytes) -> str:
+    """A mailbox name as the client sent it, as Unicode text.
+
+    RFC 3501 names are modified UTF-7; a client that sends raw UTF-8
+    anyway is taken at its word rather than refused.
+    """
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Refused("nonexistent") from None
+    if not text.isascii():
+        return text
+    try:
+        return utf7.decode(text)
+    except utf7.NameEncodingError:
+        raise Refused("nonexistent") from None
 
 
 def _parse_date(raw: Any) -> datetime | None:
@@ -1171,10 +1187,10 @@ class _ListRequest:
             request.special_use_only = b"SPECIAL-USE" in options
         if len(tokens) < 2:
             raise ValueError("LIST needs a reference and a pattern")
-        request.reference = bytes(tokens[0]).decode("utf-8")
+        request.reference = _client_name(bytes(tokens[0]))
         pattern = tokens[1]
-        request.patterns = [bytes(p).decode("utf-8") for p in pattern] \
-            if isinstance(pattern, list) else [bytes(pattern).decode()]
+        patterns = pattern if isinstance(pattern, list) else [pattern]
+        request.patterns = [_client_name(bytes(p)) for p in patterns]
         rest = tokens[2:]
         if rest:
             if bytes(rest[0]).upper() != b"RETURN" or len(rest) != 2:
