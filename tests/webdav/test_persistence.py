@@ -62,3 +62,29 @@ def test_unlock_by_another_account_is_refused(webdav: WebDav) -> None:
     assert answer.status_code == 403
     assert webdav.request(BOB, "UNLOCK", path,
                           headers={"Lock-Token": token}).status_code == 204
+
+
+def test_depth_one_listing_shows_members_locks_and_properties(
+        webdav: WebDav) -> None:
+    """Per-listing caching must not hide a member's lock or property."""
+    folder = f"{TEAM}/list-{uuid.uuid4().hex[:6]}"
+    webdav.request(BOB, "MKCOL", folder)
+    for name in ("a.txt", "b.txt", "c.txt"):
+        webdav.request(BOB, "PUT", f"{folder}/{name}", name)
+    webdav.request(BOB, "PROPPATCH", f"{folder}/b.txt", PATCH)
+    locked = webdav.request(BOB, "LOCK", f"{folder}/c.txt", LOCKINFO)
+    answer = webdav.request(BOB, "PROPFIND", f"{folder}/", ASK,
+                            headers={"Depth": "1"})
+    assert answer.status_code == 207
+    tree = ElementTree.fromstring(answer.content)
+    by_name = {}
+    for response in tree.iter("{DAV:}response"):
+        href = response.findtext("{DAV:}href") or ""
+        by_name[href.rstrip("/").rsplit("/", 1)[-1]] = response
+    colour = ".//{urn:example:tags}colour"
+    assert by_name["b.txt"].findtext(colour) == "blue"
+    assert not by_name["a.txt"].findtext(colour)
+    assert by_name["c.txt"].find(".//{DAV:}activelock") is not None
+    assert by_name["a.txt"].find(".//{DAV:}activelock") is None
+    webdav.request(BOB, "UNLOCK", f"{folder}/c.txt",
+                   headers={"Lock-Token": locked.headers["Lock-Token"]})

@@ -371,6 +371,15 @@ class LockTable:
             return [lock["token"] for lock in live]
         return live
 
+    def roots_below(self, path: str) -> set[str]:
+        """Roots of every lock at ``path`` or below it, expired or not."""
+        root = _lock_root(path)
+        below = root.rstrip("/") + "/"
+        with self.db.read() as s:
+            return set(s.scalars(select(FileLock.root).where(
+                (FileLock.root == root)
+                | FileLock.root.startswith(below, autoescape=True))))
+
     def _rows(self, root: str, include_root: bool,
               include_children: bool) -> list[dict[str, Any]]:
         below = root.rstrip("/") + "/"
@@ -421,6 +430,9 @@ class PropertyTable:
                        environ: Any = None) -> list[str]:
         """Names of the dead properties of a resource."""
         norm_url = _key(norm_url)
+        cached = self._siblings(norm_url, environ)
+        if cached is not None:
+            return sorted(cached.get(norm_url, {}))
         with self.db.read() as s:
             return list(s.scalars(select(FileProperty.name).where(
                 FileProperty.url == norm_url).order_by(FileProperty.name)))
@@ -429,9 +441,43 @@ class PropertyTable:
                      environ: Any = None) -> bytes | None:
         """One property's value (XML bytes, as written), or None."""
         norm_url = _key(norm_url)
+        cached = self._siblings(norm_url, environ)
+        if cached is not None:
+            value = cached.get(norm_url, {}).get(name)
+            return None if value is None else value.encode()
         with self.db.read() as s:
             row = s.get(FileProperty, (norm_url, name))
             return None if row is None else row.value.encode()
+
+    def _siblings(self, url: str, environ: Any
+                  ) -> dict[str, dict[str, str]] | None:
+        """For a PROPFIND, the properties of ``url`` and its siblings.
+
+        A Depth 1 PROPFIND asks for every member's properties one by one;
+        reading the whole level in one query keeps it to one round trip.
+        Only PROPFIND, which changes nothing, uses this per-request cache.
+        """
+        if not isinstance(environ, dict) or \
+                environ.get("REQUEST_METHOD") != "PROPFIND":
+            return None
+        parent = url.rsplit("/", 1)[0] or "/"
+        cache = environ.setdefault("icewarp.files.properties", {})
+        if parent not in cache:
+            cache[parent] = self._level(parent)
+        found: dict[str, dict[str, str]] = cache[parent]
+        return found
+
+    def _level(self, parent: str) -> dict[str, dict[str, str]]:
+        below = parent.rstrip("/") + "/"
+        pattern = (below.replace("\\", "\\\\").replace("%", "\\%")
+                   .replace("_", "\\_"))
+        level = FileProperty.url.like(pattern + "%", escape="\\") & \
+            ~FileProperty.url.like(pattern + "%/%", escape="\\")
+        found: dict[str, dict[str, str]] = {}
+        with self.db.read() as s:
+            for row in s.scalars(select(FileProperty).where(level)):
+                found.setdefault(row.url, {})[row.name] = row.value
+        return found
 
     def write_property(self, norm_url: str, name: str, property_value: Any,
                        dry_run: bool = False, environ: Any = None) -> None:

@@ -64,6 +64,8 @@ def _href(environ: dict[str, Any], path: str) -> str:
 
 
 PRIVILEGES = "{DAV:}current-user-privilege-set"
+LOCK_DISCOVERY = "{DAV:}lockdiscovery"
+LOCK_ROOTS_KEY = "icewarp.files.lock_roots"
 _LISTING_PRIVILEGES = frozenset({"read", "read-current-user-privilege-set"})
 
 
@@ -93,7 +95,28 @@ class _Common:
     def get_property_value(self, name: str) -> Any:
         if name == PRIVILEGES:
             return _privilege_set(self.privileges())
+        if name == LOCK_DISCOVERY and not self._may_be_locked():
+            return xml_tools.etree.Element(LOCK_DISCOVERY)
         return super().get_property_value(name)  # type: ignore[misc]
+
+    def _may_be_locked(self) -> bool:
+        """False when a PROPFIND found no lock at or below its target.
+
+        One query per PROPFIND instead of one per member listed.
+        """
+        environ = self.environ
+        if environ.get("REQUEST_METHOD") != "PROPFIND":
+            return True
+        storage_table = getattr(self.provider.lock_manager, "storage", None)
+        if not isinstance(storage_table, storage.LockTable):
+            return True
+        if LOCK_ROOTS_KEY not in environ:
+            target = quote(self.provider.share_path
+                           + environ.get("PATH_INFO", "/"))
+            environ[LOCK_ROOTS_KEY] = storage_table.roots_below(target)
+        roots: set[str] = environ[LOCK_ROOTS_KEY]
+        own = "/" + self.get_ref_url().strip("/")  # type: ignore[attr-defined]
+        return own in roots
 
     def get_href(self) -> str:
         """The href of this resource, quoted as the client quotes."""
