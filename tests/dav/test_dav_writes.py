@@ -173,3 +173,40 @@ def test_if_match_mismatch_is_412(dav):
     answer = alice.put(f"{ALICE}/Calendar/etag.ics", text,
                        If_Match='"stale"')
     assert answer.status_code == 412
+
+
+def _move(dav, address: str, source: str, target: str):
+    destination = f"{dav.http_url}/dav/{target}"
+    return as_user(dav, address).request("MOVE", source,
+                                         Destination=destination)
+
+
+def test_owner_moves_an_event_between_own_calendars(dav):
+    """MOVE takes the item out of one collection and into the other."""
+    alice = as_user(dav, ALICE)
+    body = """<?xml version="1.0" encoding="utf-8"?>
+<C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"/>"""
+    assert alice.request("MKCALENDAR", f"{ALICE}/Archive/",
+                         body).status_code == 201
+    text = fixture_text("public_event.ics").replace("public-1", "moving")
+    assert alice.put(f"{ALICE}/Calendar/moving.ics", text).status_code \
+        == 201
+    answer = _move(dav, ALICE, f"{ALICE}/Calendar/moving.ics",
+                   f"{ALICE}/Archive/moved.ics")
+    assert answer.status_code == 201, answer.text
+    assert alice.request("GET", f"{ALICE}/Calendar/moving.ics"
+                         ).status_code == 404
+    assert "Team meeting" in alice.request(
+        "GET", f"{ALICE}/Archive/moved.ics").text
+
+
+def test_move_needs_unbind_at_source_and_bind_at_target(dav):
+    """Bob (read) cannot move Alice's event into his own calendar."""
+    alice = as_user(dav, ALICE)
+    text = fixture_text("public_event.ics").replace("public-1", "stay")
+    assert alice.put(f"{ALICE}/Calendar/stay.ics", text).status_code == 201
+    answer = _move(dav, BOB, f"{BOB}/{SHARED_CALENDAR}/stay.ics",
+                   f"{BOB}/Calendar/stay.ics")
+    assert refused_privilege(answer) == "unbind"
+    assert alice.request("GET", f"{ALICE}/Calendar/stay.ics"
+                         ).status_code == 200

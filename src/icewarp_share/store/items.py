@@ -222,6 +222,31 @@ class ItemStore:
                              item_class=old.facts.item_class, deleted=True))
             return old
 
+    def move(self, folder_id: int, href: str, to_folder_id: int,
+             to_href: str) -> StoredItem | None:
+        """Move an item, replacing any at the target; None if none moved.
+
+        Both folders log the change, the source as a deletion.
+        """
+        with self.db.write() as s:
+            row = s.scalar(select(Item).where(Item.folder_id == folder_id,
+                                              Item.href == href))
+            if row is None:
+                return None
+            s.execute(delete(Item).where(Item.folder_id == to_folder_id,
+                                         Item.href == to_href))
+            gone = _bump(s, folder_id)
+            s.add(ItemChange(folder_id=folder_id, href=href, modseq=gone,
+                             item_class=row.item_class, deleted=True))
+            arrived = _bump(s, to_folder_id)
+            row.folder_id, row.href = to_folder_id, to_href
+            row.modseq, row.updated = arrived, utcnow()
+            s.add(ItemChange(folder_id=to_folder_id, href=to_href,
+                             modseq=arrived, item_class=row.item_class,
+                             deleted=False))
+            s.flush()
+            return _stored(row)
+
     def changes(self, folder_id: int, since: int) -> list[Change]:
         """The latest change of each href changed after ``since``."""
         with self.db.read() as s:

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote, urlparse
 from xml.sax.saxutils import escape
 
 from radicale import pathutils
@@ -173,7 +174,8 @@ class Application(RadicaleApplication):
             return self._canned(REPLIES["too-large"])
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
-        state = RequestState(account.lower(), None)
+        state = RequestState(account.lower(), None,
+                             script_name=environ.get("SCRIPT_NAME", ""))
         state.freebusy = _asks_freebusy(environ, body)
         with serving(state):
             refusal = self._refusal(environ, state, body)
@@ -209,6 +211,8 @@ class Application(RadicaleApplication):
         check = _CHECKS.get(method)
         if check is None:
             return None
+        if method == "MOVE":
+            state.destination = _destination(environ)
         path = pathutils.sanitize_path(environ.get("PATH_INFO", ""))
         href = environ.get("SCRIPT_NAME", "") + path
         place = self.places.resolve(state, path.strip("/"))
@@ -318,7 +322,27 @@ class Application(RadicaleApplication):
 
     def _check_move(self, place: Place | None, href: str,
                     body: bytes) -> Reply | None:
-        return need_privilege(href, "unbind", "items are not moved over DAV")
+        """Moving an item is removing it here and writing it there."""
+        if place is None:
+            return None
+        if place.kind is not PlaceKind.ITEM:
+            return need_privilege(href, "unbind",
+                                  "collections are not moved over DAV")
+        refusal = self._check_delete(place, href, body)
+        if refusal is not None:
+            return refusal
+        state = current()
+        target = None if state is None else state.destination
+        if state is None or target is None:
+            return None
+        to_place = self.places.resolve(state, target.strip("/"))
+        if to_place is None or to_place.kind is not PlaceKind.ITEM:
+            return None
+        assert place.folder is not None
+        stored = self.items.get(place.folder.folder_id, [place.href])
+        text = stored[place.href].body
+        to_href = state.script_name + target
+        return self._check_put(to_place, to_href, text.encode("utf-8"))
 
     @staticmethod
     def _who() -> str:
@@ -334,6 +358,16 @@ _CHECKS: dict[str, Callable[..., Reply | None]] = {
     "MKCALENDAR": Application._check_create,
     "MOVE": Application._check_move,
 }
+
+
+def _destination(environ: dict[str, Any]) -> str | None:
+    """The MOVE target as a path below the mount, or None if elsewhere."""
+    raw = unquote(environ.get("HTTP_DESTINATION", ""))
+    path = pathutils.sanitize_path(urlparse(raw).path)
+    prefix = environ.get("SCRIPT_NAME", "")
+    if not (path + "/").startswith(prefix + "/"):
+        return None
+    return path[len(prefix):]
 
 
 def _asks_freebusy(environ: dict[str, Any], body: bytes) -> bool:

@@ -23,12 +23,14 @@ class RequestState:
     """The asking account and what was looked up for it so far.
 
     ``freebusy`` is set for free-busy queries, where hidden items still
-    count as busy time.
+    count as busy time; ``destination`` is a MOVE's target path.
     """
 
     account: str
     viewer: acl.Viewer | None
     freebusy: bool = False
+    destination: str | None = None
+    script_name: str = ""
     cache: dict[Any, Any] = field(default_factory=dict)
 
 
