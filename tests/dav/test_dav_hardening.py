@@ -28,6 +28,7 @@ from tests.dav.conftest import (
 from icewarp_share.store import Store
 
 UTF8_FOLDER = "Événements d'été"
+NO_GROUPWARE = "mailonly@example.com"
 BODY_LIMIT = 4000
 
 PRINCIPAL = """<?xml version="1.0" encoding="utf-8"?>
@@ -46,6 +47,7 @@ SYNC = """<?xml version="1.0" encoding="utf-8"?>
 
 def _utf8_folder(store: Store) -> None:
     store.directory.add_folder(ALICE, UTF8_FOLDER, "calendar")
+    store.directory.add_account(NO_GROUPWARE, PASSWORD, groupware=False)
 
 
 @pytest.fixture(scope="module")
@@ -124,3 +126,12 @@ def test_revoking_a_grant_removes_the_collection(server):
     assert bob.request("GET", view + "p.ics").status_code in (403, 404)
     assert bob.request("GET", f"{ALICE}/Calendar/p.ics").status_code \
         in (403, 404)
+
+
+def test_account_without_groupware_gets_no_dav(server):
+    """Groupware switched off for an account: /dav/ refuses it, even home."""
+    answer = as_user(server, NO_GROUPWARE).propfind(f"{NO_GROUPWARE}/",
+                                                    LISTING)
+    assert answer.status_code == 403
+    assert as_user(server, BOB).propfind(f"{BOB}/", LISTING).status_code \
+        == 207

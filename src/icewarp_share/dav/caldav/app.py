@@ -64,6 +64,9 @@ REPLIES: dict[str, Reply] = {
     "bad-request": Reply("400 Bad Request", b"The request is malformed.\n"),
     "not-found": Reply("404 Not Found",
                        b"The requested resource could not be found.\n"),
+    "no-groupware": Reply(
+        "403 Forbidden",
+        b"Calendars and contacts are switched off for this account.\n"),
     "too-large": Reply("413 Content Too Large",
                        b"The request body is too large.\n"),
     "error": Reply("500 Internal Server Error",
@@ -178,6 +181,10 @@ class Application(RadicaleApplication):
                              script_name=environ.get("SCRIPT_NAME", ""))
         state.freebusy = _asks_freebusy(environ, body)
         with serving(state):
+            viewer = self.places.viewer(state)
+            if viewer is None or not viewer.groupware:
+                log.warning("refused %s: groupware is off", state.account)
+                return self._canned(REPLIES["no-groupware"])
             refusal = self._refusal(environ, state, body)
             if refusal is not None:
                 return self._canned(refusal)
