@@ -336,6 +336,8 @@ class Session(imap4.IMAP4Server):
 
     def do_ID(self, tag: bytes, line: bytes) -> None:
         """RFC 2971: name ourselves; the client's ID is only logged."""
+        log.info("IMAP client at %s says ID %s", self.remote,
+                 line[:200].decode("ascii", "replace"))
         self.sendUntaggedResponse(b'ID ("name" "icewarp-share")')
         self.sendPositiveResponse(tag, b"ID completed")
 
@@ -405,9 +407,13 @@ class Session(imap4.IMAP4Server):
             return
         try:
             decoded = base64.b64decode(answer.strip(), validate=True)
-            _authz, user, password = decoded.split(b"\0")
+            authz, user, password = decoded.split(b"\0")
         except (binascii.Error, ValueError):
             self._reply(tag, "badsyntax")
+            return
+        if authz and authz.lower() != user.lower():
+            # Acting as another user (RFC 4616 authzid) is not offered.
+            self._reply(tag, "authfailed")
             return
         self._login(tag, user.decode("utf-8", "replace"),
                     password.decode("utf-8", "replace"))
@@ -1027,6 +1033,12 @@ class Session(imap4.IMAP4Server):
             selected.modseq = snap.modseq
 
         def failed(failure: Failure) -> None:
+            if failure.check(NotFound) and self.selected is selected:
+                # Deleted by someone else: leave it (RFC 7162 CLOSED).
+                self._unselect()
+                self.state = "auth"
+                self.sendUntaggedResponse(b"OK [CLOSED] Mailbox deleted")
+                return
             log.error("IMAP synchronisation failed",
                       exc_info=failure.value)
 
