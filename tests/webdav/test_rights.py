@@ -246,3 +246,37 @@ def test_lookup_only_folder_shows_no_members_in_listings(
     assert f"/webdav/{ALICE}/Documents/" in hrefs
     assert not any(h.startswith(f"/webdav/{ALICE}/Documents/") and
                    h != f"/webdav/{ALICE}/Documents/" for h in hrefs)
+
+
+def test_hidden_folder_answers_every_method_like_a_missing_one(
+        webdav: WebDav) -> None:
+    """dave gets the same status for alice's folder as for a ghost's."""
+    lockinfo = ('<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:">'
+                '<D:lockscope><D:exclusive/></D:lockscope><D:locktype>'
+                '<D:write/></D:locktype></D:lockinfo>')
+    webdav.request(BOB, "PUT", f"{DOCS}/present.txt", "x")
+    requests_to_try = [
+        ("OPTIONS", "/present.txt", "", {}),
+        ("GET", "/present.txt", "", {}),
+        ("PROPFIND", "/present.txt", "", {"Depth": "0"}),
+        ("PROPFIND", "/", "", {"Depth": "1"}),
+        ("PUT", "/present.txt", "x", {}),
+        ("PUT", "/new.txt", "x", {}),
+        ("MKCOL", "/newdir", "", {}),
+        ("DELETE", "/present.txt", "", {}),
+        ("LOCK", "/present.txt", lockinfo, {}),
+        ("PROPPATCH", "/present.txt", "<x/>", {}),
+        ("COPY", "/present.txt", "",
+         {"Destination": f"{webdav.base}/{DAVE}/Documents/c.txt"}),
+        ("MOVE", "/present.txt", "",
+         {"Destination": f"{webdav.base}/{DAVE}/Documents/m.txt"}),
+    ]
+    for method, tail, body, headers in requests_to_try:
+        hidden = webdav.request(DAVE, method, f"{DOCS}{tail}", body,
+                                headers=headers)
+        ghost = webdav.request(DAVE, method,
+                               f"/ghost@example.com/Documents{tail}",
+                               body, headers=headers)
+        assert hidden.status_code == ghost.status_code, (method, tail)
+        assert hidden.content == ghost.content, (method, tail)
+    assert webdav.request(BOB, "GET", f"{DOCS}/present.txt").text == "x"
