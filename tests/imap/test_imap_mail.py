@@ -47,7 +47,8 @@ def _until(sock: socket.socket, marker: bytes) -> bytes:
 
 
 def test_multipart_sections_are_byte_exact(login):
-    """BODY[1], BODY[2.MIME], BODY[HEADER.FIELDS] and BODYSTRUCTURE."""
+    """BODY[], partial BODY[]<0.100>, BODY[1], BODY[2.MIME],
+    BODY[HEADER.FIELDS], BODYSTRUCTURE; \\Seen only without PEEK."""
     dave = login(DAVE)
     raw = message("multipart-report.eml")
     dave.append("INBOX", None, None, raw)
@@ -58,6 +59,10 @@ def test_multipart_sections_are_byte_exact(login):
     assert parts[0] == b"See the attached report."
     assert parts[1].startswith(b"Content-Type: text/csv")
     assert parts[2] == b"Subject: Report with attachment\r\n\r\n"
+    _, data = dave.fetch("1", "(BODY.PEEK[] BODY.PEEK[]<0.100>)")
+    assert data[0][1] == raw
+    assert data[1][0].endswith(b"BODY[]<0> {100}")
+    assert data[1][1] == raw[:100]
     _, data = dave.fetch("1", "(BODYSTRUCTURE ENVELOPE)")
     assert b'"TEXT" "CSV" ("NAME" "report.csv")' in data[0]
     assert b'"MIXED" ("BOUNDARY" "sep-42")' in data[0]
