@@ -7,12 +7,19 @@ collection carries its members' properties along.
 
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 
 import pytest
 
 from icewarp_share.store import Store
-from icewarp_share.store.files import LockConflict, LockTable, PropertyTable
+from icewarp_share.store.files import (
+    LockConflict,
+    LockTable,
+    PropertyTable,
+    sweep_uploads,
+)
 
 
 def _lock(timeout: float = 60) -> dict[str, object]:
@@ -74,3 +81,19 @@ def test_conflicting_lock_is_refused_by_the_table_itself(
     table.create("/o/H/s.txt", shared)
     table.create("/o/H/s.txt", dict(shared))
     table.create("/o/F/other.txt", _lock())
+
+
+def test_sweep_removes_only_stale_unfinished_uploads(tmp_path: Path) -> None:
+    """A day-old .part file goes; a fresh one and real files stay."""
+    folder = tmp_path / "files" / "7" / "sub"
+    folder.mkdir(parents=True)
+    stale = folder / ".upload-0123456789abcdef.part"
+    fresh = folder / ".upload-fedcba9876543210.part"
+    real = folder / "report.part"
+    for path in (stale, fresh, real):
+        path.write_bytes(b"x")
+    old = time.time() - 2 * 86400
+    os.utime(stale, (old, old))
+    os.utime(real, (old, old))
+    assert sweep_uploads(tmp_path) == 1
+    assert not stale.exists() and fresh.exists() and real.exists()

@@ -212,6 +212,31 @@ def is_temporary(name: str) -> bool:
     return name.startswith(".upload-") and name.endswith(".part")
 
 
+STALE_UPLOAD = 86400.0
+"""Age in seconds after which an unfinished upload is left-over junk."""
+
+
+def sweep_uploads(data_dir: Path, older_than: float = STALE_UPLOAD) -> int:
+    """Remove unfinished uploads a crash left in the data directory.
+
+    Only files older than ``older_than`` go: another process sharing the
+    data directory may be writing a fresh one right now. Mapped
+    directories are not swept (they belong to the administrator).
+    Returns how many were removed.
+    """
+    removed = 0
+    limit = time.time() - older_than
+    for path in (data_dir / "files").rglob(".upload-*.part"):
+        try:
+            if path.is_file() and not path.is_symlink() \
+                    and path.stat().st_mtime < limit:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            continue
+    return removed
+
+
 # region locks
 
 

@@ -389,5 +389,12 @@ def _logged(body: Iterable[bytes], method: str, path: str, account: str,
 
 
 def make_app(store: Store) -> FilesApp:
-    """The WSGI application serving files folders under ``/webdav/``."""
+    """The WSGI application serving files folders under ``/webdav/``.
+
+    Made once when the server starts, which is when uploads that a crash
+    left unfinished are swept away.
+    """
+    removed = storage.sweep_uploads(store.data_dir)
+    if removed:
+        log.info("removed %d unfinished uploads left by a crash", removed)
     return FilesApp(store)
