@@ -42,6 +42,11 @@ class StorageSection:
         "", "SQLAlchemy URL of the database. Empty: SQLite file "
         "icewarp-share.sqlite3 inside data_dir. Example: "
         "postgresql+psycopg://user@127.0.0.1/icewarp")
+    map_roots: list[str] = _opt(
+        [], "Directories under which an administrator may map a files "
+        "folder (folder add --map-dir). Empty: any directory that neither "
+        "contains nor lies inside data_dir. Setting it is recommended: a "
+        "mapped directory is served to every grantee of the folder.")
 
 
 @dataclass(frozen=True)

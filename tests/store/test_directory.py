@@ -255,8 +255,9 @@ def test_pop_only_mail_cannot_be_shared(org: Store) -> None:
 def test_no_folder_inside_a_mapped_folder(org: Store, tmp_path) -> None:
     """A mapped folder's subfolders come from its directory only."""
     d = org.directory
+    (tmp_path / "share").mkdir()
     d.add_folder("alice@example.com", "Share", "files",
-                 map_dir=str(tmp_path), recursive=True)
+                 map_dir=str(tmp_path / "share"), recursive=True)
     with pytest.raises(Invalid, match="mapped"):
         d.add_folder("alice@example.com", "Share/Sub", "files")
 
@@ -265,3 +266,29 @@ def test_subscribing_to_oneself_is_refused(org: Store) -> None:
     """Own folders are always there; a subscription would mean nothing."""
     with pytest.raises(Invalid):
         org.directory.subscribe("alice@example.com", "alice@example.com")
+
+
+def test_mapping_the_data_directory_is_refused(org: Store) -> None:
+    """A mapped directory is served to grantees: never the data
+    directory (database, bodies, TLS key), nor a directory holding it."""
+    d = org.directory
+    for target in (org.data_dir, org.data_dir / "tls", org.data_dir.parent):
+        target.mkdir(exist_ok=True)
+        with pytest.raises(Invalid, match="data directory"):
+            d.add_folder("alice@example.com", f"Map{len(str(target))}",
+                         "files", map_dir=str(target))
+
+
+def test_map_roots_limit_where_folders_map(org: Store, tmp_path) -> None:
+    """With storage.map_roots set, only directories inside them map."""
+    from icewarp_share.store.directory import MapPolicy
+
+    allowed = tmp_path / "shares"
+    (allowed / "team").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    org.directory.map_policy = MapPolicy(org.data_dir, (allowed,))
+    org.directory.add_folder("alice@example.com", "Team", "files",
+                             map_dir=str(allowed / "team"))
+    with pytest.raises(Invalid, match="map_roots"):
+        org.directory.add_folder("alice@example.com", "Else", "files",
+                                 map_dir=str(tmp_path / "elsewhere"))

@@ -12,7 +12,7 @@ from icewarp_share import acl
 from icewarp_share.config import Config
 from icewarp_share.store.changes import ChangeFeed
 from icewarp_share.store.db import Database
-from icewarp_share.store.directory import Directory
+from icewarp_share.store.directory import Directory, MapPolicy
 
 
 class Store:
@@ -24,7 +24,9 @@ class Store:
         self.db = Database(config.database_url)
         self.prefixes = acl.Prefixes(config.sharing.shared_prefix,
                                      config.sharing.public_prefix)
-        self.directory = Directory(self.db, self.prefixes)
+        policy = MapPolicy(self.data_dir, tuple(
+            Path(root) for root in config.storage.map_roots))
+        self.directory = Directory(self.db, self.prefixes, policy)
         self.changes = ChangeFeed(self.db)
         # Sharing notices follow every grant, whoever makes it (CLI, web,
         # IMAP SETACL), so they hang on the store, not on a front end.

@@ -152,9 +152,11 @@ class Directory:
     """Operations on the directory, each in its own transaction."""
 
     def __init__(self, db: Database,
-                 prefixes: acl.Prefixes | None = None) -> None:
+                 prefixes: acl.Prefixes | None = None,
+                 map_policy: MapPolicy | None = None) -> None:
         self.db = db
         self.prefixes = prefixes or acl.Prefixes()
+        self.map_policy = map_policy or MapPolicy()
         self.grant_listeners: list[GrantListener] = []
 
     # region settings
@@ -419,7 +421,7 @@ class Directory:
         if map_dir is not None:
             if virtual:
                 raise Invalid("a virtual folder cannot map a directory")
-            map_dir = check_map_dir(map_dir)
+            map_dir = self.map_policy.check(map_dir)
         with self.db.write() as s:
             who = _owner(s, owner)
             self._check_name(who, value)
@@ -453,7 +455,8 @@ class Directory:
             if map_dir is not None:
                 if folder.kind != acl.FolderKind.FILES.value:
                     raise Invalid("only files folders can be mapped")
-                folder.map_dir = check_map_dir(map_dir) if map_dir else None
+                folder.map_dir = self.map_policy.check(map_dir) \
+                    if map_dir else None
             if recursive is not None:
                 folder.map_recursive = recursive
             if gal is not None:
@@ -678,16 +681,44 @@ def _owned(who: Owner) -> Select[Any]:
     return select(Folder).where(Folder.group_id == who.id)
 
 
-def check_map_dir(directory: str) -> str:
-    """An existing absolute directory, resolved (no symlinks, no ..)."""
-    path = Path(directory)
-    if not path.is_absolute():
-        raise Invalid(f"--map-dir must be an absolute path: {directory!r}")
-    resolved = path.resolve()
-    if not resolved.is_dir():
-        raise Invalid(f"--map-dir is not an existing directory: "
-                      f"{directory!r}")
-    return str(resolved)
+@dataclass(frozen=True)
+class MapPolicy:
+    """Which server directories a files folder may be mapped to.
+
+    A mapped directory is served to every grantee of the folder, so it may
+    never contain or lie inside the data directory (database, message
+    bodies, TLS key), and, when ``roots`` is set, must lie inside one of
+    them.
+    """
+
+    data_dir: Path | None = None
+    roots: tuple[Path, ...] = ()
+
+    def check(self, directory: str) -> str:
+        """An existing absolute directory, resolved, within policy."""
+        path = Path(directory)
+        if not path.is_absolute():
+            raise Invalid(
+                f"--map-dir must be an absolute path: {directory!r}")
+        resolved = path.resolve()
+        if not resolved.is_dir():
+            raise Invalid(f"--map-dir is not an existing directory: "
+                          f"{directory!r}")
+        if self.data_dir is not None:
+            data = self.data_dir.resolve()
+            if _overlaps(resolved, data):
+                raise Invalid(
+                    "--map-dir may not contain or lie inside the data "
+                    "directory")
+        roots = [r.resolve() for r in self.roots]
+        if roots and not any(resolved.is_relative_to(r) for r in roots):
+            raise Invalid(
+                "--map-dir must lie inside one of storage.map_roots")
+        return str(resolved)
+
+
+def _overlaps(one: Path, other: Path) -> bool:
+    return one.is_relative_to(other) or other.is_relative_to(one)
 
 
 def _check_not_inside_mapped(s: Session, who: Owner, path: str) -> None:
