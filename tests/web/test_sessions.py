@@ -106,3 +106,22 @@ def test_unknown_api_path_and_method_answer_json(
     assert wrong.status_code == 405
     assert wrong.json()["status"] == 405
     assert "Traceback" not in missing.text + wrong.text
+
+
+def test_sign_in_refuses_a_next_that_browsers_would_read_off_site(
+        shared_demo: RunningServer) -> None:
+    """Browsers drop tabs and newlines from a Location, so ``/<tab>/x``
+    would land on ``//x``; a next with control characters or whitespace
+    goes home instead, and a CR LF in it is no server error."""
+    tricks = ["/\t/attacker.example", "/\n/attacker.example",
+              "/\r\nSet-Cookie: x=1", "/ /attacker.example",
+              "/\x00/attacker.example", "/\u2028/attacker.example"]
+    with httpx.Client(base_url=shared_demo.http_url) as client:
+        form = client.get("/signin?next=/%09/attacker.example")
+        assert form.status_code == 200
+        assert 'name="next" value="/"' in form.text
+        for trick in tricks:
+            answer = client.post("/signin", data={
+                "address": BOB, "password": PASSWORD, "next": trick})
+            assert answer.status_code == 303, (trick, answer.text)
+            assert answer.headers["location"] == "/", trick

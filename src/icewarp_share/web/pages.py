@@ -7,8 +7,10 @@ session's CSRF token. Nothing here needs the network at run time.
 
 from __future__ import annotations
 
+import unicodedata
 from itertools import groupby
 from typing import Any
+from urllib.parse import urlsplit
 
 from werkzeug.security import safe_join
 from werkzeug.utils import redirect
@@ -26,9 +28,19 @@ STATIC_TYPES = {".js": "text/javascript", ".css": "text/css",
 
 
 def safe_next(target: str | None) -> str:
-    """Where to go after signing in: a path of this site only."""
-    if not target or not target.startswith("/") or \
-            target.startswith("//") or "\\" in target:
+    """Where to go after signing in: a path of this site only.
+
+    Browsers drop tabs and newlines from a ``Location`` and read ``\\``
+    as ``/``, so ``/<tab>/evil.com`` would become ``//evil.com``: any
+    control character, whitespace or backslash sends the user home.
+    """
+    if not target or len(target) > 2048 or not target.startswith("/") \
+            or target.startswith("//") or "\\" in target \
+            or any(c.isspace() or unicodedata.category(c)[0] in "CZ"
+                   for c in target):
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
         return "/"
     return target
 
