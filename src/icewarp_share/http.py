@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-from twisted.internet import threads
+from twisted.internet import defer, threads
 from twisted.python.threadpool import ThreadPool
 from twisted.web import http, server
 from twisted.web.resource import Resource
@@ -139,6 +139,69 @@ class LimitedRequest(server.Request):
         transport.loseConnection()
         log.warning("refused a request body over %d bytes from %s",
                     self._limit, self.getClientAddress().host)
+
+
+class FlowControlledResponse(_WSGIResponse):
+    """A WSGI response that waits for slow clients.
+
+    Twisted's bridge hands each block to the transport without waiting
+    for the client to take it, so a slow reader of a large file would make
+    the server hold the whole file in memory. Registered as a streaming
+    producer, this response makes the worker thread wait while the
+    transport is paused: memory stays flat, one block per download.
+    """
+
+    def __init__(self, reactor: Any, threadpool: ThreadPool,
+                 application: WsgiApp, request: server.Request) -> None:
+        super().__init__(reactor, threadpool, application, request)
+        self._paused = False
+        self._waiting: defer.Deferred[None] | None = None
+        request.registerProducer(self, True)
+        request.notifyFinish().addBoth(lambda _ignored: self._release())
+        finish = request.finish
+
+        def unregister_then_finish() -> None:
+            if request.producer is self:
+                request.unregisterProducer()
+            finish()
+
+        request.finish = unregister_then_finish  # type: ignore[method-assign]
+
+    def pauseProducing(self) -> None:
+        """The client is behind: hold the next block."""
+        self._paused = True
+
+    def resumeProducing(self) -> None:
+        """The client caught up: let the worker write again."""
+        self._paused = False
+        self._release()
+
+    def stopProducing(self) -> None:
+        """The connection is gone: never leave a worker waiting."""
+        self.resumeProducing()
+
+    def _release(self) -> None:
+        waiting, self._waiting = self._waiting, None
+        if waiting is not None:
+            waiting.callback(None)
+
+    def write(self, data: bytes) -> Any:
+        """Write one block; return once the client may take more."""
+
+        def write_then_wait(started: bool) -> defer.Deferred[None] | None:
+            if not started:
+                self._sendResponseHeaders()
+            self.request.write(data)
+            if self._paused and not self._requestFinished:
+                self._waiting = defer.Deferred()
+                return self._waiting  # blockingCallFromThread waits on it
+            return None
+
+        try:
+            return threads.blockingCallFromThread(
+                self.reactor, write_then_wait, self.started)
+        finally:
+            self.started = True
 
 
 class Front(Resource):
@@ -250,8 +313,8 @@ class Front(Resource):
         request.prepath = [mount.prefix.lstrip(b"/")] if mount.prefix \
             else []
         request.postpath = []
-        response = _WSGIResponse(self.reactor, mount.pool, mount.app,
-                                 request)
+        response = FlowControlledResponse(self.reactor, mount.pool,
+                                          mount.app, request)
         response.environ["SCRIPT_NAME"] = mount.prefix.decode("latin-1")
         response.environ["PATH_INFO"] = rest
         response.environ["REQUEST_URI"] = request.uri.decode("latin-1")

@@ -1,12 +1,8 @@
 """Downloads stream with flat memory, through slow clients too.
 
 A slow reader must not make the server buffer the file: the worker
-thread has to wait until the client takes the data. Twisted's WSGI
-bridge writes each block without waiting (it has no flow control), so
-today the whole file piles up in the transport's buffer; the fix belongs
-to the HTTP layer (a WSGI response registered as a streaming producer,
-see docs/webdav.md). Until it lands this test is a strict xfail: it
-fails loudly (XPASS) the day the buffering is gone.
+thread has to wait until the client takes the data. The HTTP layer's
+WSGI response is a streaming producer for that (``http.py``).
 """
 
 from __future__ import annotations
@@ -14,8 +10,6 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-
-import pytest
 
 from tests.webdav.conftest import ALICE, BOB, WebDav
 
@@ -39,8 +33,6 @@ def _big_file(webdav: WebDav, name: str) -> None:
     os.truncate(found[0], SIZE)
 
 
-@pytest.mark.xfail(strict=True, reason="the HTTP layer's WSGI bridge has "
-                   "no flow control yet (docs/webdav.md)")
 def test_slow_download_does_not_grow_server_memory(webdav: WebDav) -> None:
     """Reading 256 MiB slowly grows the server by less than 48 MiB."""
     assert webdav.server.process is not None
