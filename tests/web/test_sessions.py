@@ -125,3 +125,21 @@ def test_sign_in_refuses_a_next_that_browsers_would_read_off_site(
                 "address": BOB, "password": PASSWORD, "next": trick})
             assert answer.status_code == 303, (trick, answer.text)
             assert answer.headers["location"] == "/", trick
+
+
+def test_a_password_change_ends_the_accounts_web_sessions(
+        shared_demo: RunningServer) -> None:
+    """Someone who learnt the old password and signed in loses the
+    session once the owner changes the password; a new sign-in works."""
+    user = "rotating@example.com"
+    shared_demo.cli("account", "add", user, "--password", "old-secret")
+    with closing(signed_in(shared_demo, user, "old-secret")) as old:
+        assert old.get("/api/me").status_code == 200
+        shared_demo.cli("account", "set", user, "--password", "new-secret")
+        after = old.get("/api/me")
+        page = old.get("/")
+    assert after.status_code == 401
+    assert after.json()["status"] == 401
+    assert page.status_code == 303
+    with closing(signed_in(shared_demo, user, "new-secret")) as new:
+        assert new.get("/api/me").status_code == 200

@@ -64,6 +64,9 @@ class WebSession(Base):
     Only a hash of the cookie value is kept, so a copy of the database
     does not let anyone act as a signed-in user. ``csrf`` is the token
     the pages send back in a header with every state-changing request.
+    ``password_fp`` is the SHA-256 of the account's password hash when
+    the session began: a password change makes it differ, which ends
+    every session of the account.
     """
 
     __tablename__ = "web_sessions"
@@ -72,6 +75,7 @@ class WebSession(Base):
     account_id: Mapped[int] = mapped_column(
         ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     csrf: Mapped[str] = mapped_column(String(64))
+    password_fp: Mapped[str] = mapped_column(String(64))
     created: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow)
     expires: Mapped[datetime] = mapped_column(

@@ -21,6 +21,7 @@ def upgrade() -> None:
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("account_id", sa.Integer(), nullable=False),
         sa.Column("csrf", sa.String(length=64), nullable=False),
+        sa.Column("password_fp", sa.String(length=64), nullable=False),
         sa.Column("created", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["account_id"], ["accounts.id"],
