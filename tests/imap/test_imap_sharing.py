@@ -99,6 +99,25 @@ def test_subscriptions_of_two_sharees_stay_apart(login):
             assert f"~alice@example.com/{other}" not in listed
 
 
+def test_list_extended_recursivematch_and_bad_options(login):
+    """RFC 5258: an unsubscribed parent of a subscribed folder comes with
+    CHILDINFO; RECURSIVEMATCH alone and unknown options are BAD."""
+    carol = login(CAROL)
+    carol.subscribe('"~alice@example.com/Reports"')
+    typ, data = carol._untagged_response(*carol._simple_command(
+        "LIST", "(SUBSCRIBED RECURSIVEMATCH)", '""', '"%"'), "LIST")
+    assert typ == "OK"
+    assert (b'(\\Noselect \\HasChildren) "/" "~alice@example.com" '
+            b'("CHILDINFO" ("SUBSCRIBED"))') in data
+    typ, data = carol._untagged_response(*carol._simple_command(
+        "LSUB", '""', '"%"'), "LSUB")
+    assert b'(\\Noselect) "/" "~alice@example.com"' in data
+    for args in (("(RECURSIVEMATCH)", '""', '"*"'),
+                 ('""', '"*"', "RETURN", "(STATUS (MESSAGES))")):
+        with pytest.raises(imaplib.IMAP4.error, match="BAD"):
+            carol._simple_command("LIST", *args)
+
+
 def test_shared_tree_parent_is_noselect(login):
     """The owner root under the prefix: LIST \\Noselect, SELECT plain NO."""
     carol = login(CAROL)

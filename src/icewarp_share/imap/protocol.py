@@ -1185,6 +1185,7 @@ class _ListRequest:
         self.return_children = True
         self.special_use_only = False
         self.return_special = True
+        self.recursive = False
         self.lsub = False
 
     @classmethod
@@ -1193,10 +1194,13 @@ class _ListRequest:
         request = cls()
         request.lsub = lsub
         if tokens and isinstance(tokens[0], list):
-            options = {bytes(t).upper() for t in tokens.pop(0)}
+            options = _atoms(tokens.pop(0))
+            if options - _SELECTION or options == {b"RECURSIVEMATCH"}:
+                raise ValueError("unknown or lone LIST selection option")
             request.subscribed_only = b"SUBSCRIBED" in options
             request.return_subscribed = request.subscribed_only
             request.special_use_only = b"SPECIAL-USE" in options
+            request.recursive = b"RECURSIVEMATCH" in options
         if len(tokens) < 2:
             raise ValueError("LIST needs a reference and a pattern")
         request.reference = _client_name(bytes(tokens[0]))
@@ -1207,7 +1211,9 @@ class _ListRequest:
         if rest:
             if bytes(rest[0]).upper() != b"RETURN" or len(rest) != 2:
                 raise ValueError("bad LIST return options")
-            returned = {bytes(t).upper() for t in rest[1]}
+            returned = _atoms(rest[1])
+            if returned - _RETURNED:
+                raise ValueError("unknown LIST return option")
             request.return_subscribed |= b"SUBSCRIBED" in returned
         if lsub:
             request.subscribed_only = True
@@ -1222,22 +1228,32 @@ class _ListRequest:
         if self.root_only:
             return [b'LIST (\\Noselect) "/" ""']
         parents = boxes.has_children(entries)
+        with_subscribed = boxes.has_children(
+            [e for e in entries if e.subscribed])
         matchers = [pattern_matcher(self.reference, p)
                     for p in self.patterns]
+        # RFC 3501 6.3.9: LSUB with % shows unsubscribed parents of
+        # subscribed mailboxes as \Noselect; RFC 5258 RECURSIVEMATCH
+        # shows them with CHILDINFO.
+        parents_too = self.recursive or (
+            self.lsub and any("%" in p for p in self.patterns))
         found = []
         for entry in entries:
             if not any(m.match(entry.name) for m in matchers):
                 continue
-            if self.subscribed_only and not entry.subscribed:
-                continue
             if self.special_use_only and not entry.special_use:
+                continue
+            if self.subscribed_only and not entry.subscribed:
+                if parents_too and entry.name in with_subscribed:
+                    found.append(self._line(entry, True, child_only=True))
                 continue
             found.append(self._line(entry, entry.name in parents))
         return found
 
-    def _line(self, entry: Entry, children: bool) -> bytes:
+    def _line(self, entry: Entry, children: bool,
+              child_only: bool = False) -> bytes:
         flags = []
-        if not entry.selectable:
+        if not entry.selectable or (child_only and self.lsub):
             flags.append("\\Noselect")
         if not self.lsub:
             flags.append("\\HasChildren" if children else "\\HasNoChildren")
@@ -1246,6 +1262,21 @@ class _ListRequest:
             if entry.special_use and self.return_special:
                 flags.append(entry.special_use)
         word = b"LSUB" if self.lsub else b"LIST"
-        return (word + b" (" + " ".join(flags).encode() + b') "/" '
+        line = (word + b" (" + " ".join(flags).encode() + b') "/" '
                 + _mailbox(entry.name))
+        if child_only and self.recursive:
+            line += b' ("CHILDINFO" ("SUBSCRIBED"))'
+        return line
+
+
+def _atoms(tokens: Any) -> set[bytes]:
+    """Upper-cased option names of a LIST option list, or ValueError."""
+    if not isinstance(tokens, list) or any(
+            isinstance(t, list) for t in tokens):
+        raise ValueError("LIST options must be a flat list of names")
+    return {bytes(t).upper() for t in tokens}
+
+
+_SELECTION = {b"SUBSCRIBED", b"REMOTE", b"RECURSIVEMATCH", b"SPECIAL-USE"}
+_RETURNED = {b"SUBSCRIBED", b"CHILDREN", b"SPECIAL-USE"}
 
