@@ -14,6 +14,7 @@ import hmac
 import json
 import logging
 import math
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -49,6 +50,8 @@ ACCOUNT_KEY = "icewarp.account"
 CSRF_HEADER = "X-CSRF-Token"
 HERE = Path(__file__).resolve().parent
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# No body the API accepts comes near this; deeper ones are refused.
+MAX_JSON_DEPTH = 32
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,8 @@ REPLIES: Mapping[str, Reply] = {
     "no-route": Reply(404, "No such page or API endpoint."),
     "method": Reply(405, "This method is not allowed here."),
     "bad-json": Reply(400, "The request body must be a JSON object."),
+    "too-deep": Reply(400, "The JSON body is nested too deeply or its "
+                           "brackets do not match."),
     "missing": Reply(400, "A required field is missing or empty."),
     "bad-field": Reply(400, "A field has a value of the wrong type."),
     "error": Reply(500, "The server could not complete the request."),
@@ -126,14 +131,50 @@ class Call:
         return user
 
     def body(self) -> dict[str, Any]:
-        """The JSON object sent, or a 400 refusal."""
+        """The JSON object sent, or a 400 refusal.
+
+        Nesting is checked before parsing: the parser recurses once per
+        level, and a body a few hundred kilobytes deep would exhaust
+        the stack.
+        """
+        raw = self.request.get_data(as_text=True) or "{}"
+        if too_deep(raw, MAX_JSON_DEPTH):
+            raise Refusal("too-deep")
         try:
-            value = json.loads(self.request.get_data(as_text=True) or "{}")
-        except ValueError:
+            value = json.loads(raw)
+        except (ValueError, RecursionError):
             raise Refusal("bad-json") from None
         if not isinstance(value, dict):
             raise Refusal("bad-json")
         return value
+
+
+# An unterminated string runs to the end, so no quote is tried twice.
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*\\?(?:"|\Z)', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+def too_deep(raw: str, limit: int) -> bool:
+    """Whether JSON text nests arrays and objects too deep for the
+    parser to be safe (or leaves brackets unbalanced).
+
+    Only brackets outside strings count. Each round removes the
+    innermost ``[]`` and then ``{}`` pairs, one level at least and two
+    at most, so nesting up to ``limit`` always passes and nesting over
+    twice ``limit`` never does. The work is done by the regex engine
+    and ``str.replace``: no recursion, no Python loop per character.
+    """
+    if raw.count("[") + raw.count("{") <= limit:
+        return False
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", raw))
+    for _ in range(limit):
+        if not brackets:
+            return False
+        shorter = brackets.replace("[]", "").replace("{}", "")
+        if shorter == brackets:
+            return True
+        brackets = shorter
+    return bool(brackets)
 
 
 def text(source: Mapping[str, Any], name: str, default: str | None = None

@@ -1,0 +1,32 @@
+"""What the API does with bodies it cannot use: too deep, malformed,
+of the wrong media type, or carrying huge values; every refusal is
+JSON in the documented shape."""
+
+from __future__ import annotations
+
+from tests.conftest import RunningServer
+from tests.web.conftest import basic
+
+BOB = "bob@example.com"
+JSON = {"Content-Type": "application/json"}
+
+
+def test_deeply_nested_json_is_refused_with_400_not_a_crash(
+        shared_demo: RunningServer) -> None:
+    """A body nested 100,000 deep would exhaust the parser's stack; it
+    is refused as a bad request, like any other body that does not
+    parse, and the server goes on answering."""
+    deep = b'{"owner": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    bodies = [deep, b"[" * 100_000, b'{"owner": "a', b"\xff\xfe{",
+              b'{"owner": ' + b"9" * 5000 + b"}"]
+    with basic(shared_demo, BOB) as client:
+        for body in bodies:
+            answer = client.post("/api/subscriptions", content=body,
+                                 headers=JSON)
+            assert answer.status_code == 400, (body[:20], answer.text)
+            assert answer.json()["status"] == 400
+        shallow = client.post("/api/subscriptions", headers=JSON,
+                              content=b'{"owner": [[["x"]]]}')
+        assert shallow.status_code == 400
+        assert "'owner'" in shallow.json()["error"]
+        assert client.get("/api/me").status_code == 200
