@@ -204,6 +204,9 @@ class Session(imap4.IMAP4Server):
             self.resumeProducing()
 
     def _reply(self, tag: bytes, name: str) -> None:
+        if name == "noperm":
+            log.warning("IMAP %s from %s refused %s: missing right",
+                        self.user or "-", self.remote, self._command[0])
         status, text = reply(name)
         if status == b"OK":
             self.sendPositiveResponse(tag, text)
@@ -786,8 +789,6 @@ class Session(imap4.IMAP4Server):
             scope = [c for c, op in _SCOPE_RIGHT.items()
                      if acl.may(target.rights, op)]
             if any(flag_category(f) not in scope for f in wanted):
-                log.warning("IMAP %s refused STORE %s on %s", self.user,
-                            " ".join(wanted), target.name)
                 raise Refused("noperm")
             return mail.set_flags(selected.folder_id, uids, account, mode,
                                   wanted, scope)
