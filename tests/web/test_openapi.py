@@ -18,6 +18,8 @@ from tests.web.conftest import SessionClient, anonymous, basic, signed_in
 
 SPEC = Path(__file__).resolve().parents[2] / "docs" / "api" / "openapi.yaml"
 EVIL = {"Origin": "http://attacker.example"}
+JSON = {"Content-Type": "application/json"}
+PLAIN = {"owner": "carol@example.com", "path": "Tasks", "member": "x"}
 
 Request = Callable[["Clients"], httpx.Response]
 
@@ -240,6 +242,25 @@ SCENARIOS: list[tuple[str, str, int, Request]] = [
     ("PATCH", "/api/admin/folders", 404, lambda c: c.admin.patch(
         "/api/admin/folders", json={"owner": "alice@example.com",
                                     "path": "Nowhere", "gal": True})),
+    # A body not declared as JSON is refused whatever it holds.
+    ("POST", "/api/grants", 415, lambda c: c.alice.post("/api/grants",
+                                                        data=PLAIN)),
+    ("POST", "/api/subscriptions", 415, lambda c: c.bob.post(
+        "/api/subscriptions", data=PLAIN)),
+    ("POST", "/api/admin/groups", 415, lambda c: c.admin.post(
+        "/api/admin/groups", content=b'{"address": "y@example.com"}')),
+    ("PATCH", "/api/admin/groups/{address}", 415,
+     lambda c: c.admin.patch(NEW, data={"gal": "true"})),
+    ("POST", "/api/admin/groups/{address}/members", 415,
+     lambda c: c.admin.post(NEW + "/members", data=PLAIN)),
+    ("PUT", "/api/admin/groups/{address}/members/{member}/rights", 415,
+     lambda c: c.admin.put(NEW + "/members/bob@example.com/rights",
+                           data={"rights": "write"})),
+    ("PATCH", "/api/admin/folders", 415, lambda c: c.admin.patch(
+        "/api/admin/folders", data=PLAIN)),
+    ("POST", "/api/session", 415, lambda c: c.anon.post(
+        "/api/session", data={"address": "bob@example.com",
+                              "password": "demo"})),
     ("DELETE", "/api/session", 403, lambda c: c.session.delete(
         "/api/session", headers={"X-CSRF-Token": "wrong"})),
     ("DELETE", "/api/session", 204,
@@ -250,7 +271,8 @@ SCENARIOS: list[tuple[str, str, int, Request]] = [
         "/api/session", json={"address": "bob@example.com",
                               "password": "demo"})),
     ("POST", "/api/session", 400,
-     lambda c: c.anon.post("/api/session", content=b"[1, 2]")),
+     lambda c: c.anon.post("/api/session", content=b"[1, 2]",
+                           headers=JSON)),
     ("POST", "/api/session", 403, lambda c: c.anon.post(
         "/api/session", headers=EVIL,
         json={"address": "bob@example.com", "password": "demo"})),

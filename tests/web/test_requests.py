@@ -30,3 +30,28 @@ def test_deeply_nested_json_is_refused_with_400_not_a_crash(
         assert shallow.status_code == 400
         assert "'owner'" in shallow.json()["error"]
         assert client.get("/api/me").status_code == 200
+
+
+def test_json_writes_need_the_json_media_type(
+        shared_demo: RunningServer) -> None:
+    """A form post or a text/plain body (what another site can make a
+    browser send without a preflight) is refused with 415, even when
+    its text is valid JSON; declared as JSON the same body passes."""
+    body = b'{"owner": "alice@example.com", "path": "Calendar"}'
+    with basic(shared_demo, BOB) as client:
+        refused = [
+            client.post("/api/subscriptions", content=body),
+            client.post("/api/subscriptions", content=body,
+                        headers={"Content-Type": "text/plain"}),
+            client.post("/api/subscriptions", data={"owner": "x"}),
+            client.post("/api/session", content=body, headers={
+                "Content-Type": "text/plain;charset=UTF-8"}),
+        ]
+        accepted = client.post("/api/subscriptions", content=body,
+                               headers={"Content-Type":
+                                        "application/json; charset=utf-8"})
+    for answer in refused:
+        assert answer.status_code == 415, answer.text
+        assert answer.json() == {
+            "error": "Send the body as application/json.", "status": 415}
+    assert accepted.status_code in (200, 201), accepted.text

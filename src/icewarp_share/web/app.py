@@ -76,6 +76,7 @@ REPLIES: Mapping[str, Reply] = {
     "no-route": Reply(404, "No such page or API endpoint."),
     "method": Reply(405, "This method is not allowed here."),
     "bad-json": Reply(400, "The request body must be a JSON object."),
+    "media-type": Reply(415, "Send the body as application/json."),
     "too-deep": Reply(400, "The JSON body is nested too deeply or its "
                            "brackets do not match."),
     "missing": Reply(400, "A required field is missing or empty."),
@@ -131,12 +132,17 @@ class Call:
         return user
 
     def body(self) -> dict[str, Any]:
-        """The JSON object sent, or a 400 refusal.
+        """The JSON object sent, or a 400 (415) refusal.
 
+        The body must be declared ``application/json``: a cross-site
+        form or a "simple" script request cannot declare it without a
+        preflight, so no other site can make a browser send one.
         Nesting is checked before parsing: the parser recurses once per
         level, and a body a few hundred kilobytes deep would exhaust
         the stack.
         """
+        if self.request.mimetype != "application/json":
+            raise Refusal("media-type")
         raw = self.request.get_data(as_text=True) or "{}"
         if too_deep(raw, MAX_JSON_DEPTH):
             raise Refusal("too-deep")
