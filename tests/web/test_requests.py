@@ -55,3 +55,30 @@ def test_json_writes_need_the_json_media_type(
         assert answer.json() == {
             "error": "Send the body as application/json.", "status": 415}
     assert accepted.status_code in (200, 201), accepted.text
+
+
+def test_error_messages_echo_at_most_a_short_piece_of_the_input(
+        shared_demo: RunningServer) -> None:
+    """A refused value of 100,000 characters comes back cut to a few
+    dozen in the message, not whole."""
+    huge = "q" * 100_000
+    with basic(shared_demo, "admin@example.com") as admin, \
+            basic(shared_demo, "alice@example.com") as alice:
+        answers = [
+            admin.get("/api/admin/folders",
+                      params={"owner": huge[:4000] + "@example.com"}),
+            admin.patch("/api/admin/folders", json={
+                "owner": "alice@example.com", "path": huge, "gal": True}),
+            admin.post("/api/admin/groups", json={"address": huge}),
+            alice.post("/api/grants", json={
+                "path": "Calendar", "grantee": "bob@example.com",
+                "rights": huge}),
+            alice.post("/api/grants", json={
+                "path": "Calendar", "grantee": huge + "@example.com",
+                "rights": "read"}),
+        ]
+    for answer in answers:
+        assert 400 <= answer.status_code < 500, answer.text[:200]
+        message = answer.json()["error"]
+        assert len(message) < 500, message[:200]
+        assert "q" * 81 not in message

@@ -183,6 +183,26 @@ def too_deep(raw: str, limit: int) -> bool:
     return bool(brackets)
 
 
+ECHO_LIMIT = 80
+MESSAGE_LIMIT = 400
+_LONG_WORD = re.compile(r"\S{%d,}" % (ECHO_LIMIT + 1))
+
+
+def capped(message: str) -> str:
+    """A message with what it echoes of the request cut short.
+
+    Store errors quote the address, path or value they refused; a
+    megabyte sent back would turn the API into an amplifier and bury
+    the reason. Each word keeps its first ``ECHO_LIMIT`` characters,
+    the whole message its first ``MESSAGE_LIMIT``.
+    """
+    message = _LONG_WORD.sub(
+        lambda m: m.group()[:ECHO_LIMIT] + "\u2026", message)
+    if len(message) > MESSAGE_LIMIT:
+        message = message[:MESSAGE_LIMIT] + "\u2026"
+    return message
+
+
 def text(source: Mapping[str, Any], name: str, default: str | None = None
          ) -> str:
     """A required (or defaulted) string field of a body or query."""
@@ -348,6 +368,7 @@ class WebApp:
 
     def refuse(self, call: Call, refusal: Refusal) -> Response:
         """The answer for a refusal: JSON for the API, else a page."""
+        refusal.message = capped(refusal.message)
         if call.request.path.startswith("/api/"):
             response = json_response(
                 {"error": refusal.message, "status": refusal.status},

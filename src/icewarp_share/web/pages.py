@@ -57,7 +57,8 @@ def sign_in(call: Call) -> Response:
     """Check the form's credentials and start a session."""
     form = call.request.form
     target = safe_next(form.get("next"))
-    address = form.get("address", "")
+    # Echoed into the form on failure; no address is longer.
+    address = form.get("address", "")[:320]
     try:
         token, _signed = call.app.sign_in(call, address,
                                           form.get("password", ""))
