@@ -129,11 +129,18 @@ class LimitedRequest(server.Request):
         if getattr(self, "_refused", False):
             return
         self._refused = True
-        body = REPLIES["too-large"].message.encode() + b"\n"
+        reply = REPLIES["too-large"]
+        body = reply.message.encode() + b"\n"
+        kind = b"text/plain; charset=utf-8"
+        path = getattr(self.channel, "_path", b"") or b""
+        if path.startswith(b"/api/"):  # the API's documented error shape
+            body = json.dumps({"error": reply.message,
+                               "status": reply.status}).encode()
+            kind = b"application/json"
         transport = self.channel.transport
         transport.write(
             b"HTTP/1.1 413 Content Too Large\r\n"
-            b"Content-Type: text/plain; charset=utf-8\r\n"
+            b"Content-Type: " + kind + b"\r\n"
             b"Connection: close\r\n"
             + b"Content-Length: %d\r\n\r\n" % len(body) + body)
         transport.loseConnection()
@@ -405,7 +412,8 @@ def _reply(request: server.Request, name: str,
     wants_json = b"json" in (request.getHeader(b"accept") or b"")
     if wants_json or request.path.startswith(b"/api/"):
         request.setHeader(b"Content-Type", b"application/json")
-        return json.dumps({"error": reply.message}).encode()
+        return json.dumps({"error": reply.message,
+                           "status": reply.status}).encode()
     request.setHeader(b"Content-Type", b"text/plain; charset=utf-8")
     return reply.message.encode() + b"\n"
 

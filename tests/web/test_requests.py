@@ -4,6 +4,9 @@ JSON in the documented shape."""
 
 from __future__ import annotations
 
+import json
+import socket
+
 from tests.conftest import RunningServer
 from tests.web.conftest import basic
 
@@ -82,3 +85,30 @@ def test_error_messages_echo_at_most_a_short_piece_of_the_input(
         message = answer.json()["error"]
         assert len(message) < 500, message[:200]
         assert "q" * 81 not in message
+
+
+def test_front_refusals_under_api_have_the_documented_json_shape(
+        shared_demo: RunningServer) -> None:
+    """The 401 for wrong Basic credentials and the 413 for a body over
+    the limit come from the HTTP front, before the API runs; under
+    /api/ they still carry ``{"error": ..., "status": ...}``."""
+    with basic(shared_demo, "nobody@example.com", "wrong") as client:
+        denied = client.get("/api/me")
+    assert denied.status_code == 401
+    assert denied.headers["content-type"].startswith("application/json")
+    assert denied.json() == {"error": "Wrong address or password.",
+                             "status": 401}
+    port = shared_demo.ports["http"]
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as raw:
+        raw.sendall(b"POST /api/grants HTTP/1.1\r\n"
+                    b"Host: 127.0.0.1\r\n"
+                    b"Content-Type: application/json\r\n"
+                    b"Content-Length: 2000000000\r\n\r\n")
+        answer = b""
+        while chunk := raw.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413 ")
+    assert b"content-type: application/json" in head.lower()
+    found = json.loads(body)
+    assert found["status"] == 413 and found["error"]
