@@ -44,8 +44,9 @@ def test_in_range_is_an_overlap_lookup(store):
     assert items.in_range(folder, "VTODO", 0, 300) == []
 
 
-def test_change_log_gives_latest_change_per_href(store):
-    """changes() after a modseq lists each href once, deletions marked."""
+def test_change_log_gives_state_before_and_after_per_href(store):
+    """changes() after a modseq lists each href once, with the item's
+    state before its first change and after its last (None: no item)."""
     items, folder = ItemStore(store.db), _folder(store)
     items.put(folder, "a.ics", "x", _facts("a", 0, 1))
     mark = items.modseq(folder)
@@ -54,9 +55,13 @@ def test_change_log_gives_latest_change_per_href(store):
     items.delete(folder, "a.ics")
     changes = {c.href: c for c in items.changes(folder, mark)}
     assert set(changes) == {"a.ics", "b.ics"}
-    assert changes["a.ics"].deleted and not changes["b.ics"].deleted
-    assert changes["b.ics"].item_class == "PUBLIC"
-    assert items.classes_seen(folder, "b.ics") == {"PUBLIC", "PRIVATE"}
+    assert changes["a.ics"].after is None
+    assert changes["a.ics"].before is not None
+    assert changes["b.ics"].before is None
+    assert changes["b.ics"].after is not None
+    assert changes["b.ics"].after.item_class == "PUBLIC"
+    newest = [c.href for c in items.newest_first(folder, batch=1)]
+    assert newest == ["a.ics", "b.ics", "b.ics", "a.ics"]
     assert items.delete(folder, "a.ics") is None
 
 

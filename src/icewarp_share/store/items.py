@@ -12,13 +12,13 @@ and decides nothing about who may see what.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
-    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -59,9 +59,12 @@ class Item(Base):
     start: Mapped[int] = mapped_column(BigInteger)
     end: Mapped[int] = mapped_column(BigInteger)
     etag: Mapped[str] = mapped_column(String(80))
+    masked_etag: Mapped[str] = mapped_column(String(80), default="")
     body: Mapped[str] = mapped_column(Text)
     modseq: Mapped[int] = mapped_column(BigInteger)
     updated: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow)
+    masked_updated: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow)
     __table_args__ = (
         UniqueConstraint("folder_id", "href", name="uq_dav_item_href"),
@@ -73,7 +76,13 @@ class Item(Base):
 
 
 class ItemChange(Base):
-    """One write to an item: the change log that sync tokens point into."""
+    """One write to an item: the change log that sync tokens point into.
+
+    Each row keeps the item's state before and after the write (class,
+    ETag, placeholder ETag; all None when there was or is no item), so
+    that the front end can tell, per viewer, whether what that viewer
+    gets of the item changed at all.
+    """
 
     __tablename__ = "dav_changes"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -81,8 +90,12 @@ class ItemChange(Base):
         ForeignKey("folders.id", ondelete="CASCADE"))
     href: Mapped[str] = mapped_column(String(MAX_HREF))
     modseq: Mapped[int] = mapped_column(BigInteger)
-    item_class: Mapped[str] = mapped_column(String(16))
-    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    prev_class: Mapped[str | None] = mapped_column(String(16))
+    prev_etag: Mapped[str | None] = mapped_column(String(80))
+    prev_masked_etag: Mapped[str | None] = mapped_column(String(80))
+    item_class: Mapped[str | None] = mapped_column(String(16))
+    etag: Mapped[str | None] = mapped_column(String(80))
+    masked_etag: Mapped[str | None] = mapped_column(String(80))
     __table_args__ = (
         Index("ix_dav_changes_seq", "folder_id", "modseq"),
     )
@@ -107,33 +120,80 @@ class ItemFacts:
     start: int
     end: int
     etag: str
+    masked_etag: str = ""
+    """The ETag of the item's time-only placeholder ('' if not made)."""
 
 
 @dataclass(frozen=True)
 class StoredItem:
-    """An item as read back: its text and its facts."""
+    """An item as read back: its text and its facts.
+
+    ``masked_updated`` is when the placeholder last changed: the only
+    time a viewer of the placeholder may learn.
+    """
 
     href: str
     body: str
     facts: ItemFacts
     modseq: int
     updated: datetime
+    masked_updated: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ItemState:
+    """What the change log keeps of an item at one point in time."""
+
+    item_class: str
+    etag: str
+    masked_etag: str
 
 
 @dataclass(frozen=True)
 class Change:
-    """The latest change of one href after some modseq."""
+    """What happened to one href over some changes of the log.
+
+    ``before`` is the item before the first of them, ``after`` after
+    the last (None: no item); ``modseq`` is that of the last change.
+    """
 
     href: str
     modseq: int
-    item_class: str
-    deleted: bool
+    before: ItemState | None
+    after: ItemState | None
 
 
 def _stored(row: Item) -> StoredItem:
     facts = ItemFacts(row.uid, row.component, row.item_class, row.start,
-                      row.end, row.etag)
-    return StoredItem(row.href, row.body, facts, row.modseq, row.updated)
+                      row.end, row.etag, row.masked_etag)
+    return StoredItem(row.href, row.body, facts, row.modseq, row.updated,
+                      row.masked_updated)
+
+
+def _state_of(row: Item | None) -> ItemState | None:
+    if row is None:
+        return None
+    return ItemState(row.item_class, row.etag, row.masked_etag)
+
+
+def _log(s: Session, folder_id: int, href: str, modseq: int,
+         before: ItemState | None, after: ItemState | None) -> None:
+    """Append one change, with the item's state before and after it."""
+    s.add(ItemChange(
+        folder_id=folder_id, href=href, modseq=modseq,
+        prev_class=before and before.item_class,
+        prev_etag=before and before.etag,
+        prev_masked_etag=before and before.masked_etag,
+        item_class=after and after.item_class,
+        etag=after and after.etag,
+        masked_etag=after and after.masked_etag))
+
+
+def _row_state(klass: str | None, etag: str | None,
+               masked: str | None) -> ItemState | None:
+    if klass is None:
+        return None
+    return ItemState(klass, etag or "", masked or "")
 
 
 def _bump(s: Session, folder_id: int) -> int:
@@ -143,6 +203,21 @@ def _bump(s: Session, folder_id: int) -> int:
     value = s.scalar(select(Folder.modseq).where(Folder.id == folder_id))
     assert value is not None
     return int(value)
+
+
+_CHANGE_COLUMNS = (
+    ItemChange.href, ItemChange.modseq, ItemChange.prev_class,
+    ItemChange.prev_etag, ItemChange.prev_masked_etag,
+    ItemChange.item_class, ItemChange.etag, ItemChange.masked_etag)
+
+
+def _change(row: Any) -> Change:
+    """One change log row as a Change."""
+    (href, modseq, prev_class, prev_etag, prev_masked, item_class, etag,
+     masked) = row
+    return Change(href, int(modseq),
+                  _row_state(prev_class, prev_etag, prev_masked),
+                  _row_state(item_class, etag, masked))
 
 
 class ItemStore:
@@ -195,16 +270,20 @@ class ItemStore:
             row = s.scalar(select(Item).where(Item.folder_id == folder_id,
                                               Item.href == href))
             old = None if row is None else _stored(row)
+            before = _state_of(row)
             modseq = _bump(s, folder_id)
+            now = utcnow()
             if row is None:
                 row = Item(folder_id=folder_id, href=href)
                 s.add(row)
+            if before is None or before.masked_etag != facts.masked_etag:
+                row.masked_updated = now
             row.uid, row.component = facts.uid, facts.component
             row.item_class, row.etag = facts.item_class, facts.etag
+            row.masked_etag = facts.masked_etag
             row.start, row.end = facts.start, facts.end
-            row.body, row.modseq, row.updated = body, modseq, utcnow()
-            s.add(ItemChange(folder_id=folder_id, href=href, modseq=modseq,
-                             item_class=facts.item_class, deleted=False))
+            row.body, row.modseq, row.updated = body, modseq, now
+            _log(s, folder_id, href, modseq, before, _state_of(row))
             s.flush()
             return _stored(row), old
 
@@ -217,9 +296,8 @@ class ItemStore:
                 return None
             old = _stored(row)
             modseq = _bump(s, folder_id)
+            _log(s, folder_id, href, modseq, _state_of(row), None)
             s.execute(delete(Item).where(Item.id == row.id))
-            s.add(ItemChange(folder_id=folder_id, href=href, modseq=modseq,
-                             item_class=old.facts.item_class, deleted=True))
             return old
 
     def move(self, folder_id: int, href: str, to_folder_id: int,
@@ -233,40 +311,64 @@ class ItemStore:
                                               Item.href == href))
             if row is None:
                 return None
-            s.execute(delete(Item).where(Item.folder_id == to_folder_id,
-                                         Item.href == to_href))
+            replaced = s.scalar(select(Item).where(
+                Item.folder_id == to_folder_id, Item.href == to_href))
+            if replaced is row:
+                return _stored(row)
+            replaced_state = _state_of(replaced)
+            if replaced is not None:
+                s.delete(replaced)
+                s.flush()
+            state = _state_of(row)
             gone = _bump(s, folder_id)
-            s.add(ItemChange(folder_id=folder_id, href=href, modseq=gone,
-                             item_class=row.item_class, deleted=True))
+            _log(s, folder_id, href, gone, state, None)
             arrived = _bump(s, to_folder_id)
             row.folder_id, row.href = to_folder_id, to_href
             row.modseq, row.updated = arrived, utcnow()
-            s.add(ItemChange(folder_id=to_folder_id, href=to_href,
-                             modseq=arrived, item_class=row.item_class,
-                             deleted=False))
+            _log(s, to_folder_id, to_href, arrived, replaced_state, state)
             s.flush()
             return _stored(row)
 
     def changes(self, folder_id: int, since: int) -> list[Change]:
-        """The latest change of each href changed after ``since``."""
+        """What happened to each href changed after ``since``.
+
+        Each href appears once, with its state before its first change
+        after ``since`` and after its last one.
+        """
         with self.db.read() as s:
             rows = s.execute(
-                select(ItemChange.href, ItemChange.modseq,
-                       ItemChange.item_class, ItemChange.deleted)
+                select(*_CHANGE_COLUMNS)
                 .where(ItemChange.folder_id == folder_id,
                        ItemChange.modseq > since)
                 .order_by(ItemChange.modseq))
-            latest: dict[str, Change] = {}
-            for href, modseq, item_class, deleted in rows:
-                latest[href] = Change(href, modseq, item_class, deleted)
-        return sorted(latest.values(), key=lambda change: change.modseq)
+            merged: dict[str, Change] = {}
+            for row in rows:
+                change = _change(row)
+                first = merged.get(change.href)
+                before = change.before if first is None else first.before
+                merged[change.href] = Change(change.href, change.modseq,
+                                             before, change.after)
+        return sorted(merged.values(), key=lambda change: change.modseq)
 
-    def classes_seen(self, folder_id: int, href: str) -> set[str]:
-        """Every class the item at ``href`` ever had, per the change log."""
-        with self.db.read() as s:
-            return set(s.scalars(select(ItemChange.item_class).distinct()
-                                 .where(ItemChange.folder_id == folder_id,
-                                        ItemChange.href == href)))
+    def newest_first(self, folder_id: int,
+                     batch: int = 200) -> Iterator[Change]:
+        """Every change of the folder, one per row, newest first.
+
+        Read in batches, so a caller that stops early reads little.
+        """
+        below: int | None = None
+        while True:
+            query = select(*_CHANGE_COLUMNS).where(
+                ItemChange.folder_id == folder_id)
+            if below is not None:
+                query = query.where(ItemChange.modseq < below)
+            with self.db.read() as s:
+                rows = [_change(row) for row in s.execute(
+                    query.order_by(ItemChange.modseq.desc()).limit(batch))]
+            yield from rows
+            if len(rows) < batch:
+                return
+            below = rows[-1].modseq
 
     def modseq(self, folder_id: int) -> int:
         """The folder's current modseq."""

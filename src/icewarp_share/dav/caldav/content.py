@@ -25,7 +25,8 @@ def facts_of(item: radicale_item.Item) -> tuple[str, ItemFacts]:
     component = item.component_name or "VCARD"
     start, end = item.time_range
     facts = ItemFacts(item.uid, component, privacy.item_class(text).value,
-                      start, end, privacy.etag_of(text))
+                      start, end, privacy.etag_of(text),
+                      privacy.etag_of(privacy.placeholder(text)))
     return text, facts
 
 

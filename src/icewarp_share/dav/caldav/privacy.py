@@ -19,7 +19,7 @@ from enum import Enum
 
 from icewarp_share import acl
 from icewarp_share.dav.caldav.places import FolderView
-from icewarp_share.store.items import StoredItem
+from icewarp_share.store.items import ItemState, StoredItem
 
 MASKED_COMPONENTS = frozenset({"VEVENT", "VTODO", "VJOURNAL", "VFREEBUSY"})
 """Components whose properties a placeholder reduces."""
@@ -213,3 +213,33 @@ def hidden(item_class_value: str, folder: FolderView) -> bool:
     treatment = acl.treatment(acl.ItemClass(item_class_value),
                               folder.is_owner, folder.rights)
     return treatment is acl.Treatment.HIDE
+
+
+def view_mark(folder: FolderView) -> str:
+    """What the viewer gets of each class, as letters ("sss", "srh"...).
+
+    Sync tokens carry it: a token handed out under another view (rights
+    changed since) cannot be trusted to describe what the client holds.
+    """
+    return "".join(
+        acl.treatment(klass, folder.is_owner, folder.rights).value[0]
+        for klass in acl.ItemClass)
+
+
+def shown_etag(state: ItemState | None, folder: FolderView) -> str | None:
+    """The ETag the viewer got of a logged item state (None: nothing).
+
+    Sync compares it before and after a run of changes: a change the
+    viewer could not see (a hidden item, or a placeholder that stayed
+    the same) is never reported and never moves the viewer's token.
+    """
+    if state is None:
+        return None
+    treatment = acl.treatment(acl.ItemClass(state.item_class),
+                              folder.is_owner, folder.rights)
+    if treatment is acl.Treatment.SHOW:
+        return state.etag
+    if treatment is acl.Treatment.HIDE:
+        return None
+    # Items stored without a placeholder ETag count every change.
+    return state.masked_etag or state.etag

@@ -39,7 +39,11 @@ from icewarp_share.store.items import ItemStore, StoredItem
 log = logging.getLogger(__name__)
 
 SYNC_PREFIX = "urn:icewarp-share:sync:"
-"""Sync tokens are ``urn:icewarp-share:sync:<folder id>:<modseq>``."""
+"""Sync tokens are ``urn:icewarp-share:sync:<folder>:<modseq>:<view>``.
+
+``<view>`` is ``privacy.view_mark``: a token stops being valid when the
+viewer's rights change what it gets of private items.
+"""
 
 COLOR_KEY = "ICAL:calendar-color"
 
@@ -209,45 +213,54 @@ class Collection(radicale_storage.BaseCollection):
         return f'"{digest.hexdigest()}"'
 
     def sync(self, old_token: str = "") -> tuple[str, Iterable[str]]:
-        """The current token and the hrefs changed since ``old_token``.
+        """The viewer's token and the hrefs changed since ``old_token``.
 
-        Hidden items never appear, and their writes never move the token.
-        An item that became hidden is reported (as gone) only to a viewer
-        who could once see it.
+        An href is reported only when what this viewer gets of it (its
+        ETag through the privacy filter, or nothing) differs between the
+        token and now: an item hidden at both ends is never named, and a
+        change the viewer cannot see (a hidden item, a placeholder that
+        stayed the same) is not reported. The token is the folder's
+        counter at the last change this viewer could see, so hidden
+        writes do not move it. PROPFIND DAV:sync-token answers the same.
         """
         since = self._parse_token(old_token)
-        changed: list[str] = []
-        newest = since
-        for change in self._items.changes(self.folder.folder_id, since):
-            if not self._reportable(change.href, change.item_class,
-                                    change.deleted, initial=not since):
-                continue
-            changed.append(change.href)
-            newest = max(newest, change.modseq)
-        token = f"{SYNC_PREFIX}{self.folder.folder_id}:{newest}"
-        return token, changed
+        changed = [
+            change.href
+            for change in self._items.changes(self.folder.folder_id, since)
+            if privacy.shown_etag(change.before, self.folder)
+            != privacy.shown_etag(change.after, self.folder)]
+        return self._token(), changed
+
+    def _token(self) -> str:
+        """The token of the newest change this viewer could see."""
+        key = ("token", self.folder.folder_id, self.folder.url)
+        cache = _state().cache
+        if key not in cache:
+            newest = 0
+            for change in self._items.newest_first(self.folder.folder_id):
+                if privacy.shown_etag(change.before, self.folder) != \
+                        privacy.shown_etag(change.after, self.folder):
+                    newest = change.modseq
+                    break
+            cache[key] = (f"{SYNC_PREFIX}{self.folder.folder_id}:{newest}:"
+                          f"{privacy.view_mark(self.folder)}")
+        token: str = cache[key]
+        return token
 
     def _parse_token(self, token: str) -> int:
+        """The modseq of a token handed to this viewer of this folder."""
         if not token:
             return 0
-        folder, _, modseq = token.removeprefix(SYNC_PREFIX).partition(":")
+        folder, modseq, mark = (token.removeprefix(SYNC_PREFIX).split(":")
+                                + ["", ""])[:3]
         if not token.startswith(SYNC_PREFIX) or not modseq.isdigit() or \
-                folder != str(self.folder.folder_id):
+                folder != str(self.folder.folder_id) or \
+                mark != privacy.view_mark(self.folder) or \
+                token.count(":") != SYNC_PREFIX.count(":") + 2:
             raise ValueError("unknown sync token")
         if int(modseq) > self._items.modseq(self.folder.folder_id):
             raise ValueError("sync token from the future")
         return int(modseq)
-
-    def _reportable(self, href: str, item_class: str, deleted: bool,
-                    initial: bool) -> bool:
-        if initial and deleted:
-            return False
-        if not privacy.hidden(item_class, self.folder):
-            return True
-        if initial:
-            return False
-        seen = self._items.classes_seen(self.folder.folder_id, href)
-        return any(not privacy.hidden(c, self.folder) for c in seen)
 
     # region metadata
 
@@ -285,18 +298,22 @@ class Collection(radicale_storage.BaseCollection):
                ) -> tuple[radicale_item.Item, radicale_item.Item | None]:
         text, facts = facts_of(item)
         new, old = self._items.put(self.folder.folder_id, href, text, facts)
-        _state().cache.pop(("items", self.folder.folder_id, self.folder.url),
-                           None)
+        self._forget()
         uploaded = self._item(new)
         assert uploaded is not None
         return uploaded, None if old is None else self._item(old)
+
+    def _forget(self) -> None:
+        """Drop what this request cached of the folder's items."""
+        cache = _state().cache
+        for what in ("items", "token"):
+            cache.pop((what, self.folder.folder_id, self.folder.url), None)
 
     def delete(self, href: str | None = None) -> None:
         if href is None:
             raise ValueError("collections are not deleted over DAV")
         self._items.delete(self.folder.folder_id, href)
-        _state().cache.pop(("items", self.folder.folder_id, self.folder.url),
-                           None)
+        self._forget()
 
 
 def _kind_for(props: Mapping[str, str]) -> acl.FolderKind:
