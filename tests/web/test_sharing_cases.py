@@ -120,21 +120,27 @@ def folders_of(client, owner: str) -> dict[str, tuple[bool, str]]:
 def test_account_subscription_shows_later_shares_and_revoke_hides(
         shared_demo: RunningServer) -> None:
     """Subscribed to a whole account, a grantee sees a folder shared with
-    it afterwards without subscribing again; revoking hides it."""
+    it afterwards without subscribing again; revoking hides it.
+
+    The account must share something with the grantee before it can be
+    subscribed (an account sharing nothing answers like a missing one).
+    """
     server = shared_demo
+    share(server, BOB, "Tasks", CAROL, "read")
     with basic(server, CAROL) as client:
         made = client.post("/api/subscriptions", json={"owner": BOB})
         assert made.status_code == 201
-        assert folders_of(client, BOB) == {}
+        first = {"Tasks": (True, "account subscription")}
+        assert folders_of(client, BOB) == first
 
         share(server, BOB, "Notes", CAROL, "read")
         assert folders_of(client, BOB) == \
-            {"Notes": (True, "account subscription")}
+            {**first, "Notes": (True, "account subscription")}
 
         with basic(server, BOB) as owner:
             owner.delete("/api/grants",
                          params={"path": "Notes", "grantee": CAROL})
-        assert folders_of(client, BOB) == {}
+        assert folders_of(client, BOB) == first
         assert {"owner": BOB, "path": None} in \
             client.get("/api/shared").json()["subscriptions"]
 

@@ -363,6 +363,34 @@ def search_contacts(store: Store, user: str, text: str,
     return found[:limit]
 
 
+def may_name_grantee(store: Store, user: str, grantee: str) -> bool:
+    """Whether the grantee picker would show ``grantee`` to ``user``.
+
+    ``anyone`` always; the user's own ``[domain]``; an address of the
+    user's domain, or one found in a card the user may read (own
+    address books, GALs). Administrators may name anyone. The API
+    answers every other grantee like an unknown one, so it confirms no
+    account of another domain. Whether an address of the user's own
+    domain exists is not hidden: the picker lists those.
+    """
+    viewer = store.directory.viewer(user)
+    if viewer.is_admin:
+        return True
+    try:
+        parsed = acl.Grantee.parse(grantee)
+    except acl.GranteeError:
+        return True  # malformed: the directory refuses it as invalid
+    if parsed.kind is acl.GranteeKind.ANYONE:
+        return True
+    if parsed.kind is acl.GranteeKind.DOMAIN:
+        return parsed.name == viewer.domain
+    if parsed.name.rpartition("@")[2] == viewer.domain:
+        return True
+    return any(c.address == parsed.name
+               for c in _card_matches(store, user, parsed.name,
+                                      SEARCH_LIMIT))
+
+
 def _directory_matches(store: Store, domain: str, needle: str,
                        limit: int) -> list[Contact]:
     db = store.db

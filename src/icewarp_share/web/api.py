@@ -192,8 +192,15 @@ def share(call: Call) -> Response:
     body = call.body()
     owner, path = folder_ref(call, body)
     administered(call, owner, path)
-    change = call.store.directory.share(
-        owner, path, text(body, "grantee"), text(body, "rights", "none"))
+    grantee = text(body, "grantee")
+    if not sharing.may_name_grantee(call.store, call.need_user(), grantee):
+        raise Refusal("no-grantee")
+    try:
+        change = call.store.directory.share(
+            owner, path, grantee, text(body, "rights", "none"))
+    except NotFound:
+        # The folder was checked above: what is missing is the grantee.
+        raise Refusal("no-grantee") from None
     log.info("%s shared %s/%s with %s: %s", call.user, owner, path,
              change.grantee, change.after.letters or "none")
     created = change.before is None
@@ -209,7 +216,11 @@ def revoke(call: Call) -> Response:
     args = call.request.args
     owner, path = folder_ref(call, args)
     administered(call, owner, path)
-    call.store.directory.unshare(owner, path, text(args, "grantee"))
+    try:
+        call.store.directory.unshare(owner, path, text(args, "grantee"))
+    except NotFound:
+        # One answer for an unknown grantee and one without a grant.
+        raise Refusal("no-grant") from None
     log.info("%s revoked %s on %s/%s", call.user, args["grantee"], owner,
              path)
     return Response(status=204)
@@ -249,6 +260,19 @@ def subscription_ref(call: Call, source: Any) -> tuple[str, str, str | None]:
     return user, owner, path and path.strip("/")
 
 
+def shares_with(call: Call, owner: str) -> bool:
+    """Whether ``owner`` shows the caller at least one folder: a share
+    it may look up, or a public folder of a group it belongs to.
+
+    An account that shares nothing with the caller answers like a
+    missing one, so subscribing reveals no account of any domain.
+    """
+    user = call.need_user()
+    return any(v.folder.owner == owner and v.via is not acl.Via.OWN
+               for v in call.store.directory.visible(
+                   user, subscribed_only=False))
+
+
 @routes.add("/api/subscriptions", "POST")
 def subscribe(call: Call) -> Response:
     """Subscribe to one folder, or (without path) to a whole account."""
@@ -256,6 +280,8 @@ def subscribe(call: Call) -> Response:
     directory = call.store.directory
     if path is not None:
         looked_up(call, owner, path)
+    elif not shares_with(call, owner):
+        raise Refusal("no-owner")
     wanted = acl.Subscription(directory.owner(owner).address, path)
     known = wanted in directory.subscriptions(user)
     if not known:
@@ -270,6 +296,12 @@ def subscribe(call: Call) -> Response:
 def unsubscribe(call: Call) -> Response:
     """Drop a subscription to one folder or to a whole account."""
     user, owner, path = subscription_ref(call, call.request.args)
+    held = call.store.directory.subscriptions(user)
+    if not any(acl.address_key(s.owner) == owner and s.path == path
+               for s in held):
+        if path is not None:
+            looked_up(call, owner, path)  # a hidden folder: 404 as missing
+        raise Refusal("not-subscribed")
     call.store.directory.unsubscribe(user, owner, path)
     log.info("%s unsubscribed from %s", user,
              owner + ("/" + path if path else ""))

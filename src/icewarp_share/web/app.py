@@ -73,6 +73,11 @@ REPLIES: Mapping[str, Reply] = {
     "not-folder-admin": Reply(
         403, "You may not change the rights of this folder."),
     "no-folder": Reply(404, "No such folder."),
+    "no-grantee": Reply(404, "No such person or group."),
+    "no-grant": Reply(404, "This grantee has no grant on the folder."),
+    "no-owner": Reply(404, "No account or group by this address shares "
+                           "folders with you."),
+    "not-subscribed": Reply(404, "You have no such subscription."),
     "no-route": Reply(404, "No such page or API endpoint."),
     "method": Reply(405, "This method is not allowed here."),
     "bad-json": Reply(400, "The request body must be a JSON object."),
