@@ -276,3 +276,30 @@ def test_revoking_hides_the_folder_in_every_client(
             assert answer.status_code == 204
     assert everywhere(server) == {
         "imap": False, "caldav": False, "webdav": False, "web": False}
+
+
+def test_notices_go_only_to_those_who_can_now_find_the_folder(
+        shared_demo: RunningServer) -> None:
+    """A grant without lookup sends nothing, adding lookup later does;
+    a group member kept out by its own empty grant is not told about a
+    share to its group, while the other members are."""
+    server = shared_demo
+    carol_before = len(inbox(server, CAROL))
+    hidden = share(server, ALICE, "Junk", CAROL, "rs")
+    assert hidden["widened"]
+    assert len(inbox(server, CAROL)) == carol_before
+    share(server, ALICE, "Junk", CAROL, "lrs")
+    assert len(inbox(server, CAROL)) == carol_before + 1
+
+    bob_before = len(inbox(server, BOB))
+    kept_out = share(server, ALICE, "Trash", BOB, "none")
+    assert kept_out["grant"]["rights"] == ""
+    share(server, ALICE, "Trash", TEAM, "read")
+    assert rights_of(server, CAROL, ALICE, "Trash")["preset"] == "read"
+    with basic(server, BOB) as client:
+        assert client.get("/api/rights", params={
+            "owner": ALICE, "path": "Trash"}).status_code == 404
+    assert len(inbox(server, BOB)) == bob_before
+    notices = inbox(server, CAROL)
+    assert len(notices) == carol_before + 2
+    assert "folder=Trash" in notices[-1][NOTICE_HEADER]

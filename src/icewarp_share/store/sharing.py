@@ -227,8 +227,12 @@ class Notifier:
         self.deliver = deliver or mail_store_delivery(store)
 
     def __call__(self, change: GrantChange) -> None:
-        """The grant listener: never lets a failure undo the share."""
-        if not change.widened:
+        """The grant listener: never lets a failure undo the share.
+
+        A grant that does not widen, or whose rights lack ``l`` (lookup),
+        sends nothing: the grantee could not find the folder named.
+        """
+        if not change.widened or "l" not in change.after.letters:
             return
         try:
             recipients = self.recipients(change)
@@ -253,7 +257,15 @@ class Notifier:
             return []
         return [address for address in candidates
                 if address != change.owner
-                and directory.viewer(address).groupware]
+                and directory.viewer(address).groupware
+                and self._may_look_up(address, change)]
+
+    def _may_look_up(self, address: str, change: GrantChange) -> bool:
+        """Whether the account now finds the folder: a member kept out
+        of a group share by its own empty grant is not told of it."""
+        decision = self.store.directory.decide(address, change.owner,
+                                               change.path)
+        return acl.may(decision, acl.Operation.LOOKUP)
 
     def _owner_name(self, owner: str) -> str:
         directory = self.store.directory
