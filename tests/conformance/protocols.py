@@ -249,6 +249,11 @@ def check_caldav(server: RunningServer, store: Store, user: str
     """PROPFIND, PUT and DELETE in the owner's Calendar, as the core
     says: privileges are ``acl.dav_privileges`` of the rights."""
     have = rights(store, user, "Calendar")
+    if user == w.OWNER and not store.directory.viewer(user).groupware:
+        # Known difference, pinned by a strict xfail in
+        # test_known_differences.py: the core gives an owner without
+        # groupware every right, CalDAV refuses. Drop once fixed.
+        return []
     found = []
     base = f"/dav/{user}/{name_for(store, user, 'Calendar')}/"
     missing = f"/dav/{user}/{name_for(store, user, 'NoSuchFolder')}/"
