@@ -190,7 +190,7 @@ def too_deep(raw: str, limit: int) -> bool:
 
 ECHO_LIMIT = 80
 MESSAGE_LIMIT = 400
-_LONG_WORD = re.compile(r"\S{%d,}" % (ECHO_LIMIT + 1))
+_LONG_WORD = re.compile(rf"\S{{{ECHO_LIMIT + 1},}}")
 
 
 def capped(message: str) -> str:
