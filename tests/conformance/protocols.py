@@ -124,8 +124,8 @@ NEEDS = {"MYRIGHTS": "l", "GETACL": "a", "LISTRIGHTS": "a", "STATUS": "r",
 
 def check_imap(server: RunningServer, store: Store, user: str
                ) -> list[str]:
-    """LIST, MYRIGHTS, EXAMINE, STATUS, FETCH, SEARCH, STORE, APPEND,
-    GETACL and LISTRIGHTS of ``user`` against the core."""
+    """LIST, MYRIGHTS, SELECT, STATUS, FETCH, SEARCH, STORE, EXPUNGE,
+    APPEND, GETACL and LISTRIGHTS of ``user`` against the core."""
     imap = _Imap(server, store, user)
     client = imap.client
     try:
@@ -183,6 +183,11 @@ def _check_mail_folder(imap: _Imap, folder: str,
                     "OK" if letter in have else refusal, stored)
         if stored == "OK":
             client.store("1", "-FLAGS.SILENT", f"({flag})")
+    # No message carries \Deleted now: EXPUNGE removes nothing, but must
+    # still be refused without e.
+    refusal = "NO READ-ONLY" if read_only else "NO NOPERM"
+    imap.differ(folder, "EXPUNGE", "OK" if "e" in have else refusal,
+                _code(client.expunge()))
     client.close()
 
 
