@@ -4,6 +4,8 @@ and foreign answer alike."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.conftest import RunningServer
@@ -12,6 +14,7 @@ from tests.web.conftest import basic
 ALICE, BOB = "alice@example.com", "bob@example.com"
 NO_FOLDER = {"error": "No such folder.", "status": 404}
 NO_GRANTEE = {"error": "No such person or group.", "status": 404}
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 @pytest.fixture(scope="module")
@@ -76,3 +79,23 @@ def test_grant_to_someone_the_picker_hides_is_like_nobody(
             "path": "Notes", "grantee": "dave@example.com",
             "rights": "read"})
     assert colleague.status_code == 201, colleague.text
+
+
+def test_a_foreign_account_in_the_callers_own_cards_can_be_named(
+        demo: RunningServer) -> None:
+    """The picker's rule decides: once Bob keeps a card for an account
+    of another domain, he may share with it; Alice, without the card,
+    still gets the answer for nobody."""
+    with basic(demo, BOB) as client:
+        stored = client.put(
+            f"/dav/{BOB}/Contacts/foreign_colleague_contact.vcf",
+            content=(FIXTURES / "foreign_colleague_contact.vcf").read_bytes(),
+            headers={"Content-Type": "text/vcard; charset=utf-8"})
+        assert stored.status_code in (201, 204), stored.text
+        named = client.post("/api/grants", json={
+            "path": "Notes", "grantee": "eve@other.test", "rights": "read"})
+    assert named.status_code == 201, named.text
+    with basic(demo, ALICE) as client:
+        hidden = client.post("/api/grants", json={
+            "path": "Tasks", "grantee": "eve@other.test", "rights": "read"})
+    assert (hidden.status_code, hidden.json()) == (404, NO_GRANTEE)
