@@ -9,6 +9,8 @@ for that viewer, and hidden writes do not move the token.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from tests.dav.conftest import (
     ALICE,
@@ -113,3 +115,53 @@ def test_token_of_another_view_is_refused(dav):
     token, _ = _synced(dav, ALICE, OWN_CALENDAR)
     answer = as_user(dav, BOB).report(BOBS_VIEW, SYNC.format(token))
     assert answer.status_code == 403 and "valid-sync-token" in answer.text
+
+
+LAST_MODIFIED = """<?xml version="1.0" encoding="utf-8"?>
+<D:propfind xmlns:D="DAV:"><D:prop><D:getlastmodified/><D:getetag/>
+<D:sync-token/></D:prop></D:propfind>"""
+
+
+def _times(dav, address: str, collection: str, name: str
+           ) -> tuple[str, str, str, str]:
+    """Collection getlastmodified and sync-token, item's and GET's time."""
+    found = multistatus(as_user(dav, address).propfind(
+        collection, LAST_MODIFIED, "1"))
+    folder = found[f"/dav/{collection}"]
+    item = found[f"/dav/{collection}{name}"]
+    got = as_user(dav, address).request("GET", collection + name)
+    assert got.status_code == 200
+    return (folder.text(f"{DAV_NS}getlastmodified"),
+            folder.text(f"{DAV_NS}sync-token"),
+            item.text(f"{DAV_NS}getlastmodified"),
+            got.headers["Last-Modified"])
+
+
+def test_hidden_edit_of_confidential_item_shows_no_activity(dav):
+    """Changing only the hidden SUMMARY and DESCRIPTION of a CONFIDENTIAL
+    item is not reported to Bob, who sees its placeholder: his delta is
+    empty, his token, the collection's and the item's Last-Modified stay
+    (the placeholder's time is not the real edit time)."""
+    secret = "CLASS:CONFIDENTIAL\r\nDESCRIPTION:HR office\r\n"
+    _put(dav, "secret.ics", _event("secret", secret, "Salary review"))
+    token, hrefs = _synced(dav, BOB, BOBS_VIEW)
+    assert f"/dav/{BOBS_VIEW}secret.ics" in hrefs
+    before = _times(dav, BOB, BOBS_VIEW, "secret.ics")
+
+    time.sleep(1.1)  # Last-Modified counts seconds
+    _put(dav, "secret.ics", _event(
+        "secret", secret.replace("HR office", "Room 9"), "Layoffs"))
+    assert _synced(dav, BOB, BOBS_VIEW, token) == (token, [])
+    assert _times(dav, BOB, BOBS_VIEW, "secret.ics") == before
+    owner = _times(dav, ALICE, OWN_CALENDAR, "secret.ics")
+    assert owner[2] != before[2]
+
+
+def test_hidden_writes_do_not_move_the_sharees_token(dav):
+    """Twenty PUTs of a PRIVATE item leave Bob's token where it was."""
+    token, _ = _synced(dav, BOB, BOBS_VIEW)
+    for number in range(20):
+        _put(dav, "diary.ics", _event("diary", "CLASS:PRIVATE\r\n",
+                                      f"Entry {number}"))
+    assert _synced(dav, BOB, BOBS_VIEW, token) == (token, [])
+    assert _propfind_token(dav, BOB, BOBS_VIEW) == token

@@ -151,9 +151,14 @@ class Collection(radicale_storage.BaseCollection):
             return None
         facts = stored.facts
         component = "" if facts.component == "VCARD" else facts.component
+        # A placeholder's time is when the placeholder last changed: the
+        # real edit time of the hidden text is not the viewer's to know.
+        updated = stored.updated
+        if shown.treatment is not acl.Treatment.SHOW:
+            updated = stored.masked_updated or stored.updated
         return radicale_item.Item(
             collection=self, href=stored.href,
-            last_modified=_http_date(stored.updated), text=shown.text,
+            last_modified=_http_date(updated), text=shown.text,
             etag=shown.etag, uid=facts.uid, component_name=component,
             time_range=(facts.start, facts.end))
 
