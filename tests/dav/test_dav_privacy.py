@@ -301,6 +301,28 @@ def test_private_contact_hidden_from_queries_and_multiget(dav):
                        ).status_code == 404
 
 
+def test_grouped_private_class_hides_contact(dav):
+    """A card whose CLASS carries a group (``item2.CLASS:PRIVATE``, as
+    Apple Contacts writes properties) is private: Bob's query, multiget,
+    listing and GET never show it."""
+    answer = as_user(dav, ALICE).put(
+        f"{ALICE}/Contacts/grouped.vcf",
+        fixture_text("grouped_class_contact.vcf"), Content_Type="text/vcard")
+    assert answer.status_code == 201, answer.text
+    bob = as_user(dav, BOB)
+    found = multistatus(bob.report(BOBS_CONTACTS, CARD_QUERY.format("o")))
+    assert "Lover" not in "".join(
+        entry.text(f"{CARDDAV_NS}address-data") for entry in found.values())
+    hrefs = f"<D:href>/dav/{BOBS_CONTACTS}grouped.vcf</D:href>"
+    found = multistatus(bob.report(BOBS_CONTACTS,
+                                   CARD_MULTIGET.format(hrefs)))
+    assert not [e for e in found.values() if e.found]
+    listing = multistatus(bob.propfind(BOBS_CONTACTS, ETAGS))
+    assert href(BOBS_CONTACTS, "grouped.vcf") not in listing
+    assert bob.request("GET", BOBS_CONTACTS + "grouped.vcf"
+                       ).status_code == 404
+
+
 def test_item_turning_private_is_gone_from_delta_sync(dav):
     """When a shown event becomes PRIVATE, Bob's next sync reports it gone."""
     bob, alice = as_user(dav, BOB), as_user(dav, ALICE)

@@ -80,13 +80,17 @@ def fold(line: str) -> str:
 
 
 def _name(line: str) -> str:
-    """The property name of a content line, upper case."""
+    """The property name of a content line, upper case, without group.
+
+    vCard properties may carry a group (RFC 6350 3.3, ``item1.CLASS``):
+    the name is what follows the last dot, so a grouped CLASS counts.
+    """
     end = len(line)
     for mark in (";", ":"):
         found = line.find(mark)
         if found != -1:
             end = min(end, found)
-    return line[:end].strip().upper()
+    return line[:end].strip().upper().rpartition(".")[2]
 
 
 def _value(line: str) -> str:
