@@ -309,3 +309,37 @@ def check_webdav(server: RunningServer, store: Store, user: str
     found += _writes(server, user, "WebDAV", (base + name, missing + name),
                      b"conformance\n", have, "text/plain")
     return found
+
+
+def _api(server: RunningServer, user: str, route: str,
+         path: str) -> requests.Response:
+    return requests.get(f"{server.http_url}/api/{route}",
+                        params={"owner": w.OWNER, "path": path},
+                        auth=(user, w.PASSWORD), timeout=30)
+
+
+def check_api(server: RunningServer, store: Store, user: str
+              ) -> list[str]:
+    """``GET /api/rights`` is the core's decision, ``GET /api/grants``
+    needs ``a``; a hidden folder answers like a missing one."""
+    found = []
+    absent = {route: _api(server, user, route, "NoSuchFolder").status_code
+              for route in ("rights", "grants")}
+    for folder in (*w.GRANTED, "Projects/Sub"):
+        have = rights(store, user, folder)
+        answer = _api(server, user, "rights", folder)
+        want = absent["rights"] if "l" not in have else 200
+        if answer.status_code != want:
+            found.append(f"API {user} {folder} rights: core "
+                         f"{str(have)!r} -> {want}, server "
+                         f"{answer.status_code}")
+        elif want == 200 and answer.json()["rights"] != have.letters:
+            found.append(f"API {user} {folder} rights: core "
+                         f"{have.letters!r}, server "
+                         f"{answer.json()['rights']!r}")
+        grants = _api(server, user, "grants", folder).status_code
+        want = _status_for(have, "a", 200, absent["grants"])
+        if grants != want:
+            found.append(f"API {user} {folder} grants: core "
+                         f"{str(have)!r} -> {want}, server {grants}")
+    return found

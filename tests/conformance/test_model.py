@@ -6,8 +6,9 @@ random letters for accounts, a group, domains and anyone, a subfolder
 that inherits, subscriptions). For each world one real server runs; for
 every user and every folder of the owner the test asks the core
 (``Directory.decide`` and ``visible``) what the user may see and do, then
-checks IMAP, CalDAV and WebDAV over sockets. Every difference is listed
-with the world that shows it, which hypothesis shrinks.
+checks IMAP, CalDAV, WebDAV and the JSON API over sockets. Every
+difference is listed with the world that shows it, which hypothesis
+shrinks.
 
 ``scripts/test`` runs a fixed-seed subset (``derandomize``);
 ``scripts/conformance-long SECONDS`` runs random worlds for a budget.
@@ -21,7 +22,12 @@ import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 
 from tests.conformance import world as w
-from tests.conformance.protocols import check_caldav, check_imap, check_webdav
+from tests.conformance.protocols import (
+    check_api,
+    check_caldav,
+    check_imap,
+    check_webdav,
+)
 
 EXAMPLES = int(os.environ.get("CONFORMANCE_EXAMPLES", "2"))
 RANDOM = bool(os.environ.get("CONFORMANCE_RANDOM"))
@@ -49,6 +55,7 @@ def test_every_protocol_answers_as_the_core_decides(
             differences += check_imap(server, store, user)
             differences += check_caldav(server, store, user)
             differences += check_webdav(server, store, user)
+            differences += check_api(server, store, user)
     finally:
         store.close()
         server.stop()
