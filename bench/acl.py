@@ -22,17 +22,17 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
+from bench import directory_data as data
+from bench.measure import Sample, repeat
+from bench.table import Row
 from icewarp_share import acl
 from icewarp_share import config as configuration
 from icewarp_share.store import Store
 from icewarp_share.store.db import Database
 from icewarp_share.store.directory import ACCOUNT_FOLDERS
-
-from bench import directory_data as data
-from bench.measure import Sample, repeat
-from bench.table import Row
 
 log = logging.getLogger(__name__)
 
@@ -287,4 +287,4 @@ def _load_sqlite(path: str, generator: data.Generator) -> None:
 def _sqlite_row(row: tuple[object, ...]) -> tuple[object, ...]:
     # SQLAlchemy keeps SQLite date-times as ISO text without a zone.
     return tuple(v.strftime("%Y-%m-%d %H:%M:%S.%f")
-                 if isinstance(v, data.datetime) else v for v in row)
+                 if isinstance(v, datetime) else v for v in row)

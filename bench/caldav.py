@@ -380,7 +380,7 @@ def _home(plan: Plan, dav: Dav, n: int) -> Sample:
 
 def _responses(response: httpx.Response) -> int:
     """How many resources a multistatus answer describes."""
-    from lxml import etree
+    from lxml import etree  # type: ignore[import-untyped]
 
     root = etree.fromstring(response.content)
     return len(root.findall("{DAV:}response"))

@@ -145,7 +145,8 @@ class Ours:
         result = subprocess.run(
             [sys.executable, "-m", "icewarp_share", *args,
              "--config", str(self.config_path)],
-            capture_output=True, text=True, env=_our_env(), timeout=300)
+            capture_output=True, text=True, env=_our_env(), timeout=300,
+            check=False)
         if result.returncode:
             raise Unavailable(f"icewarp-share {args[0]} failed: "
                               f"{result.stderr.strip()[-300:]}")

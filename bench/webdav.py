@@ -108,7 +108,7 @@ class _Started:
     """A context manager pairing a server with how to reach the tree."""
 
     def __init__(self, enter: Callable[[], Target],
-                 leave: Callable[[], None]) -> None:
+                 leave: Callable[[], object]) -> None:
         self._enter, self._leave = enter, leave
 
     def __enter__(self) -> Target:
