@@ -28,6 +28,21 @@ COLOR_PATCH = """<?xml version="1.0" encoding="utf-8"?>
 <D:set><D:prop><A:calendar-color>#FF0000</A:calendar-color>
 <D:displayname>{}</D:displayname></D:prop></D:set></D:propertyupdate>"""
 
+COLOR = "{http://apple.com/ns/ical/}calendar-color"
+
+TIMEZONE_PATCH = """<?xml version="1.0" encoding="utf-8"?>
+<D:propertyupdate xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
+<D:set><D:prop><C:calendar-timezone>garbage</C:calendar-timezone>
+</D:prop></D:set></D:propertyupdate>"""
+
+DEAD_PATCH = """<?xml version="1.0" encoding="utf-8"?>
+<D:propertyupdate xmlns:D="DAV:" xmlns:X="urn:example:dead">
+<D:set><D:prop><X:note>garbage</X:note></D:prop></D:set>
+</D:propertyupdate>"""
+
+ALLPROP = """<?xml version="1.0" encoding="utf-8"?>
+<D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>"""
+
 PROPS = """<?xml version="1.0" encoding="utf-8"?>
 <D:propfind xmlns:D="DAV:" xmlns:A="http://apple.com/ns/ical/"><D:prop>
 <D:displayname/><A:calendar-color/></D:prop></D:propfind>"""
@@ -95,13 +110,15 @@ def test_notes_collection_takes_journal_entries(dav):
 
 
 def test_grantee_cannot_delete_or_patch_shared_collection(dav):
-    """Bob may neither delete Alice's calendar nor change its properties."""
+    """Bob may neither delete Alice's calendar nor change its own
+    properties (a time zone, a dead property): that needs the right to
+    rename the folder (``x``) or ``a``."""
     bob = as_user(dav, BOB)
     collection = f"{BOB}/{SHARED_CALENDAR}/"
     assert refused_privilege(bob.request("DELETE", collection)) == "unbind"
-    answer = bob.request("PROPPATCH", collection,
-                         COLOR_PATCH.format("Mine now"))
-    assert refused_privilege(answer) == "write-properties"
+    for patch in (TIMEZONE_PATCH, DEAD_PATCH):
+        answer = bob.request("PROPPATCH", collection, patch)
+        assert refused_privilege(answer) == "write-properties"
 
 
 def test_owner_cannot_delete_collection_over_dav(dav):
@@ -157,12 +174,33 @@ def test_owner_patches_properties_sharee_keeps_whose_name(dav):
         == "#FF0000"
 
 
-def test_writer_may_patch_collection_properties(dav):
-    """Carol's write grant includes write-properties, so PROPPATCH works."""
-    answer = as_user(dav, CAROL).request(
-        "PROPPATCH", f"{CAROL}/{SHARED_CALENDAR}/",
-        COLOR_PATCH.format("ignored for sharees"))
-    assert answer.status_code == 207
+def test_writer_cannot_rename_or_recolour_the_owners_calendar(dav):
+    """Carol's write grant does not let her rename, recolour or add
+    properties to Alice's calendar: a display name and colour she sets
+    are hers alone (as Apple Calendar does when a user recolours), and
+    the rest is refused with write-properties."""
+    carol = as_user(dav, CAROL)
+    for url in (f"{CAROL}/{SHARED_CALENDAR}/", f"{ALICE}/Calendar/"):
+        answer = carol.request("PROPPATCH", url, COLOR_PATCH.format(
+            "Hacked").replace("#FF0000", "#00FF00"))
+        assert answer.status_code == 207
+        assert " 200 " in answer.text
+        for patch in (TIMEZONE_PATCH, DEAD_PATCH):
+            answer = carol.request("PROPPATCH", url, patch)
+            assert refused_privilege(answer) == "write-properties"
+    own = multistatus(carol.propfind(f"{CAROL}/{SHARED_CALENDAR}/", PROPS,
+                                     "0"))
+    entry = own[f"/dav/{CAROL}/{SHARED_CALENDAR}/"]
+    assert entry.text(f"{DAV_NS}displayname") == "Hacked"
+    assert entry.text(COLOR) == "#00FF00"
+    for address, url in ((ALICE, f"{ALICE}/Calendar/"),
+                         (BOB, f"{BOB}/{SHARED_CALENDAR}/")):
+        seen = multistatus(as_user(dav, address).propfind(url, PROPS, "0"))
+        entry = seen[f"/dav/{url}"]
+        assert entry.text(f"{DAV_NS}displayname") != "Hacked"
+        assert entry.text(COLOR) != "#00FF00"
+        assert "garbage" not in as_user(dav, address).propfind(
+            url, ALLPROP, "0").text
 
 
 def test_if_match_mismatch_is_412(dav):

@@ -102,11 +102,18 @@ class ItemChange(Base):
 
 
 class CollectionProps(Base):
-    """Properties a client set on a collection (PROPPATCH), as JSON."""
+    """Properties a client set on a collection (PROPPATCH), as JSON.
+
+    ``account`` is '' for the folder's own properties (set by its owner
+    or someone allowed to rename it); a sharee's personal display name
+    and colour are kept under its address and seen by it alone.
+    """
 
     __tablename__ = "dav_collection_props"
     folder_id: Mapped[int] = mapped_column(
         ForeignKey("folders.id", ondelete="CASCADE"), primary_key=True)
+    account: Mapped[str] = mapped_column(String(320), primary_key=True,
+                                         default="")
     props: Mapped[str] = mapped_column(Text, default="{}")
 
 
@@ -384,19 +391,23 @@ class ItemStore:
                              .where(ItemChange.folder_id == folder_id))
         return int(value or 0)
 
-    def props(self, folder_id: int) -> dict[str, str]:
-        """The properties clients set on the folder's collection."""
+    def props(self, folder_id: int, account: str = "") -> dict[str, str]:
+        """The properties set on the folder's collection ('' account:
+        the folder's own, else that account's personal ones)."""
         with self.db.read() as s:
-            row = s.get(CollectionProps, folder_id)
+            row = s.get(CollectionProps, (folder_id, account))
             return {} if row is None else dict(json.loads(row.props))
 
-    def set_props(self, folder_id: int, props: dict[str, str]) -> None:
-        """Replace the properties of the folder's collection."""
+    def set_props(self, folder_id: int, props: dict[str, str],
+                  account: str = "") -> None:
+        """Replace the folder's own or one account's personal properties."""
         text = json.dumps(props, sort_keys=True)
         with self.db.write() as s:
-            row = s.get(CollectionProps, folder_id)
+            row = s.get(CollectionProps, (folder_id, account))
             if row is None:
-                s.add(CollectionProps(folder_id=folder_id, props=text))
+                s.add(CollectionProps(folder_id=folder_id, account=account,
+                                      props=text))
             else:
                 row.props = text
-            _bump(s, folder_id)
+            if not account:
+                _bump(s, folder_id)

@@ -20,7 +20,8 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 from xml.sax.saxutils import escape
 
-from radicale import pathutils
+import defusedxml.ElementTree as SafeET  # type: ignore[import-untyped]
+from radicale import pathutils, xmlutils
 from radicale.app import Application as RadicaleApplication
 
 from icewarp_share import acl
@@ -32,6 +33,7 @@ from icewarp_share.dav.caldav.request import (
     current,
     serving,
 )
+from icewarp_share.dav.caldav.storage import PERSONAL_PROPS, manages
 from icewarp_share.store.items import MAX_HREF, ItemStore
 
 log = logging.getLogger(__name__)
@@ -306,10 +308,14 @@ class Application(RadicaleApplication):
             return None
         folder = place.folder
         assert folder is not None
-        # The core grants write-properties with the same letter as
-        # changing items (RFC 3744 3.1 via dav_privileges).
-        if folder.is_owner or \
-                "write-properties" in acl.dav_privileges(folder.rights):
+        # The folder's own name, colour and properties are changed by
+        # whoever may rename it; anyone who sees it may set a personal
+        # name, colour and order, which only it sees (storage.set_meta).
+        if manages(folder):
+            return None
+        changed = _patched_properties(body)
+        if changed is not None and folder.allows(acl.Operation.READ) and \
+                changed <= PERSONAL_PROPS:
             return None
         log.warning("refused PROPPATCH for %s on %s", self._who(),
                     folder.url)
@@ -377,6 +383,21 @@ def _destination(environ: dict[str, Any]) -> str | None:
     return path[len(prefix):]
 
 
+def _patched_properties(body: bytes) -> set[str] | None:
+    """The properties a PROPPATCH body sets or removes, as Radicale names
+    them ("D:displayname"), or None when the body cannot be read."""
+    try:
+        root = SafeET.fromstring(body)
+    except Exception:  # noqa: BLE001 - a bad body is Radicale's to refuse
+        return None
+    names: set[str] = set()
+    for action in root:
+        for prop in action.iter("{DAV:}prop"):
+            names.update(xmlutils.make_human_tag(child.tag)
+                         for child in prop)
+    return names
+
+
 def _asks_freebusy(environ: dict[str, Any], body: bytes) -> bool:
     """Whether the request is a free-busy query (REPORT or GET view)."""
     method = environ.get("REQUEST_METHOD", "").upper()
@@ -385,8 +406,6 @@ def _asks_freebusy(environ: dict[str, Any], body: bytes) -> bool:
     if method != "REPORT" or b"free-busy-query" not in body:
         return False
     try:
-        import defusedxml.ElementTree as SafeET  # type: ignore[import-untyped]
-
         root = SafeET.fromstring(body)
     except Exception:  # noqa: BLE001 - a bad body is Radicale's to refuse
         return False

@@ -50,6 +50,19 @@ COLOR_KEY = "ICAL:calendar-color"
 # Properties that say what a collection is; clients may not change them.
 _FIXED_PROPS = frozenset({"tag", "C:supported-calendar-component-set"})
 
+PERSONAL_PROPS = frozenset({"D:displayname", COLOR_KEY,
+                            "ICAL:calendar-order"})
+"""What a sharee who may not rename a folder may still set on it, for
+itself alone: how its client names, colours and orders the calendar."""
+
+
+def manages(folder: FolderView) -> bool:
+    """Whether the viewer may change the folder's own properties: its
+    owner, or a grantee allowed to rename (``x``) or administer it."""
+    return folder.is_owner or \
+        folder.allows(acl.Operation.DELETE_FOLDER) or \
+        folder.allows(acl.Operation.ADMINISTER)
+
 
 def _http_date(value: datetime) -> str:
     """An HTTP-date (RFC 9110 5.6.7) for Last-Modified."""
@@ -287,13 +300,29 @@ class Collection(radicale_storage.BaseCollection):
                 meta["D:displayname"] = self.folder.name
             else:
                 meta.setdefault("D:displayname", self.folder.name)
+            if not manages(self.folder):
+                personal = self._items.props(self.folder.folder_id,
+                                             _state().account)
+                meta.update((k, v) for k, v in personal.items()
+                            if k in PERSONAL_PROPS)
             cache[key] = meta
         found: dict[str, str] = cache[key]
         return dict(found)
 
     def set_meta(self, props: Mapping[str, str]) -> None:
-        kept = {k: v for k, v in props.items() if k not in _FIXED_PROPS}
-        self._items.set_props(self.folder.folder_id, kept)
+        """Store a PROPPATCH: on the folder, or for this sharee alone.
+
+        The application refused, before Radicale ran, any change by a
+        sharee that does not manage the folder beyond PERSONAL_PROPS.
+        """
+        if manages(self.folder):
+            kept = {k: v for k, v in props.items()
+                    if k not in _FIXED_PROPS}
+            self._items.set_props(self.folder.folder_id, kept)
+        else:
+            kept = {k: v for k, v in props.items() if k in PERSONAL_PROPS}
+            self._items.set_props(self.folder.folder_id, kept,
+                                  _state().account)
         _state().cache.pop(("meta", self.folder.folder_id, self.folder.url),
                            None)
 

@@ -63,8 +63,9 @@ def upgrade() -> None:
     op.create_table(
         "dav_collection_props",
         sa.Column("folder_id", sa.Integer(), _folder(), nullable=False),
+        sa.Column("account", sa.String(length=320), nullable=False),
         sa.Column("props", sa.Text(), nullable=False),
-        sa.PrimaryKeyConstraint("folder_id"),
+        sa.PrimaryKeyConstraint("folder_id", "account"),
     )
 
 
