@@ -1,0 +1,63 @@
+"""Hostile XML bodies get 400 from the canned replies, never a 500.
+
+A DTD (entity expansion, external entities) and a request body nested
+thousands of elements deep are refused before Radicale parses them.
+"""
+
+from __future__ import annotations
+
+import pytest
+from tests.dav.conftest import ALICE, as_user
+
+CALENDAR = f"{ALICE}/Calendar/"
+
+ENTITY_BOMB = """<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol">
+<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<D:propfind xmlns:D="DAV:"><D:prop><D:displayname>&lol3;</D:displayname>
+</D:prop></D:propfind>"""
+
+EXTERNAL_ENTITY = """<?xml version="1.0"?>
+<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<D:propfind xmlns:D="DAV:"><D:prop><D:displayname>&xxe;</D:displayname>
+</D:prop></D:propfind>"""
+
+BARE_DTD = """<?xml version="1.0"?>
+<!DOCTYPE propfind>
+<D:propfind xmlns:D="DAV:"><D:prop><D:displayname/></D:prop></D:propfind>"""
+
+
+def _deep_query(depth: int) -> str:
+    """A calendar-query whose filter nests ``depth`` comp-filters."""
+    opening = '<C:comp-filter name="VCALENDAR">' * depth
+    return ('<?xml version="1.0"?><C:calendar-query xmlns:D="DAV:" '
+            'xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/>'
+            f"</D:prop><C:filter>{opening}{'</C:comp-filter>' * depth}"
+            "</C:filter></C:calendar-query>")
+
+
+def _refused(answer) -> None:
+    assert answer.status_code == 400, (answer.status_code, answer.text)
+    assert "Traceback" not in answer.text
+    assert answer.text == "The request is malformed.\n"
+
+
+@pytest.mark.parametrize("body", [ENTITY_BOMB, EXTERNAL_ENTITY, BARE_DTD],
+                         ids=["entity-bomb", "external-entity", "dtd"])
+def test_xml_with_a_dtd_is_400(dav, body):
+    """PROPFIND and PROPPATCH bodies with a DTD are refused with 400."""
+    alice = as_user(dav, ALICE)
+    _refused(alice.propfind(CALENDAR, body, "0"))
+    _refused(alice.request("PROPPATCH", CALENDAR, body))
+
+
+def test_xml_nested_too_deep_is_400(dav):
+    """A calendar-query nested 20,000 deep is 400, not a RecursionError."""
+    _refused(as_user(dav, ALICE).report(CALENDAR, _deep_query(20000)))
+
+
+def test_ordinary_query_still_answers(dav):
+    """A filter nested as deep as real clients nest it still works."""
+    answer = as_user(dav, ALICE).report(CALENDAR, _deep_query(2))
+    assert answer.status_code == 207
