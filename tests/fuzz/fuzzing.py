@@ -26,7 +26,8 @@ EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "80"))
 RANDOM = bool(os.environ.get("FUZZ_RANDOM"))
 # What must never reach a client: Python tracebacks and exception names.
 LEAK = re.compile(r"Traceback|File \"|\b[A-Z][A-Za-z]*(Error|Exception)\b"
-                  r"|twisted\.|sqlalchemy|wsgidav\.|radicale\.")
+                  r"|\b(twisted|sqlalchemy|wsgidav|radicale|icewarp_share)"
+                  r"\.[a-z_]+\.")
 # /etc/passwd content, should an external entity ever be expanded.
 XXE = re.compile(r"root:.*:0:0:")
 
