@@ -240,6 +240,11 @@ class Front(Resource):
             return _options_root(request)
         if path in (b"/.well-known/caldav", b"/.well-known/carddav"):
             return _redirect(request, b"/dav/")
+        if method == b"PROPFIND" and path == b"/":
+            # DAV clients given the bare server address ask its root for
+            # their principal: the CalDAV root answers, with /dav/ hrefs.
+            return self._authenticate(request, self._mount_for(b"/dav/"),
+                                      "/")
         if path == b"/health":
             return self._health(request)
         mount = self._mount_for(path)

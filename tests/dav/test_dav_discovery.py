@@ -8,6 +8,8 @@ and privileges matching the grant.
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import caldav
 import requests
 from tests.dav.conftest import (
@@ -221,6 +223,23 @@ def test_caldav_library_finds_shared_calendar(dav):
     names = {calendar.get_display_name()
              for calendar in client.principal().calendars()}
     assert {"Calendar", SHARED_CALENDAR} <= names
+
+
+def test_caldav_library_given_the_bare_server_address(dav):
+    """Given http://host:port/ only, the caldav library finds Bob's
+    principal (PROPFIND / answers like /dav/) and the shared calendar;
+    PROPFIND / without credentials is a 401 challenge."""
+    client = caldav.DAVClient(url=f"{dav.http_url}/", username=BOB,
+                              password=PASSWORD)
+    principal = client.principal()
+    assert str(principal.url).endswith(f"/dav/{quote(BOB)}/") or \
+        str(principal.url).endswith(f"/dav/{BOB}/")
+    names = {calendar.get_display_name()
+             for calendar in principal.calendars()}
+    assert SHARED_CALENDAR in names
+    anonymous = requests.request("PROPFIND", f"{dav.http_url}/",
+                                 headers={"Depth": "0"}, timeout=30)
+    assert anonymous.status_code == 401
 
 
 def test_owner_url_works_for_grantee(dav):
