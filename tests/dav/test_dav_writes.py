@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+import pytest
 from tests.dav.conftest import (
     ALICE,
     BOB,
@@ -248,3 +249,28 @@ def test_move_needs_unbind_at_source_and_bind_at_target(dav):
     assert refused_privilege(answer) == "unbind"
     assert alice.request("GET", f"{ALICE}/Calendar/stay.ics"
                          ).status_code == 200
+
+
+PROTECTED_PATCH = """<?xml version="1.0" encoding="utf-8"?>
+<D:propertyupdate xmlns:D="DAV:" xmlns:CS="http://calendarserver.org/ns/"
+ xmlns:C="urn:ietf:params:xml:ns:caldav">
+<D:set><D:prop>{}</D:prop></D:set></D:propertyupdate>"""
+
+
+@pytest.mark.parametrize("prop", [
+    "<CS:getctag>x</CS:getctag>", "<D:sync-token>x</D:sync-token>",
+    "<D:owner><D:href>/dav/bob/</D:href></D:owner>",
+    "<D:getetag>x</D:getetag>",
+    ("<D:current-user-privilege-set><D:privilege><D:all/></D:privilege>"
+     "</D:current-user-privilege-set>"),
+    ('<C:supported-calendar-component-set><C:comp name="VTODO"/>'
+     "</C:supported-calendar-component-set>")])
+def test_protected_properties_cannot_be_patched(dav, prop):
+    """Even the owner's PROPPATCH of a property the server computes is
+    403 cannot-modify-protected-property (RFC 4918 16), and changes
+    nothing."""
+    alice = as_user(dav, ALICE)
+    answer = alice.request("PROPPATCH", f"{ALICE}/Calendar/",
+                           PROTECTED_PATCH.format(prop))
+    assert answer.status_code == 403, answer.text
+    assert "cannot-modify-protected-property" in answer.text

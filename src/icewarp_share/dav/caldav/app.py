@@ -53,6 +53,18 @@ MAX_XML_DEPTH = 64
 """Deepest element nesting accepted in a request body: real clients
 stay under ten; Radicale's filters recurse and would fail far deeper."""
 
+PROTECTED_PROPS = frozenset({
+    "D:getetag", "D:getlastmodified", "D:getcontentlength",
+    "D:getcontenttype", "D:resourcetype", "D:sync-token", "D:owner",
+    "D:current-user-privilege-set", "D:current-user-principal",
+    "D:supported-report-set", "D:principal-URL", "D:lockdiscovery",
+    "D:supportedlock", "D:acl", "D:principal-collection-set",
+    "CS:getctag", "C:supported-calendar-component-set",
+    "C:supported-calendar-data", "C:calendar-home-set",
+    "CR:addressbook-home-set", "CR:supported-address-data"})
+"""Properties the server computes (RFC 4918 15, 3744 5, 4791 5.2, 6578
+4): a PROPPATCH touching one is refused, whoever sends it."""
+
 NAMESPACE = "urn:icewarp-share:dav"
 """Namespace of our own error elements (the reason of a refusal)."""
 
@@ -322,12 +334,17 @@ class Application(RadicaleApplication):
             return None
         folder = place.folder
         assert folder is not None
+        changed = _patched_properties(body)
+        if changed is not None and changed & PROTECTED_PROPS:
+            return precondition(
+                "D:cannot-modify-protected-property",
+                "the server computes these properties: "
+                + ", ".join(sorted(changed & PROTECTED_PROPS)))
         # The folder's own name, colour and properties are changed by
         # whoever may rename it; anyone who sees it may set a personal
         # name, colour and order, which only it sees (storage.set_meta).
         if manages(folder):
             return None
-        changed = _patched_properties(body)
         if changed is not None and folder.allows(acl.Operation.READ) and \
                 changed <= PERSONAL_PROPS:
             return None
