@@ -358,7 +358,8 @@ def test_whole_collection_export_is_filtered(dav):
 
 
 def test_writer_cannot_overwrite_confidential_item_it_sees_masked(dav):
-    """Carol sees only the placeholder: her PUT over it is refused.
+    """Carol sees only the placeholder: her PUT over it (without CLASS)
+    is refused, and the reason says she would overwrite a placeholder.
 
     Accepting it would replace Alice's details with the placeholder.
     """
@@ -369,6 +370,8 @@ def test_writer_cannot_overwrite_confidential_item_it_sees_masked(dav):
     answer = carol.put(view + CONFIDENTIAL, edited,
                        If_Match=masked.headers["ETag"])
     assert answer.status_code == 403
+    assert "placeholder" in answer.text
     assert "administer right" in answer.text
+    assert "create private or confidential" not in answer.text
     assert "Salary review" in as_user(dav, ALICE).request(
         "GET", OWN_CALENDAR + CONFIDENTIAL).text

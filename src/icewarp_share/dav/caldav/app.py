@@ -65,6 +65,11 @@ PROTECTED_PROPS = frozenset({
 """Properties the server computes (RFC 4918 15, 3744 5, 4791 5.2, 6578
 4): a PROPPATCH touching one is refused, whoever sends it."""
 
+PLACEHOLDER_REFUSAL = (
+    "this item is shown to you as a time-only placeholder: only the owner "
+    "or someone with the administer right may change it")
+"""Why a PUT over an item the writer sees masked is refused."""
+
 NAMESPACE = "urn:icewarp-share:dav"
 """Namespace of our own error elements (the reason of a refusal)."""
 
@@ -287,6 +292,10 @@ class Application(RadicaleApplication):
             if reason is not None:
                 log.warning("refused a change of a %s item by %s in %s",
                             old_class.value, self._who(), folder.url)
+                shown = privacy.present(existing, folder)
+                if shown is not None and \
+                        shown.treatment is acl.Treatment.REDACT:
+                    reason = PLACEHOLDER_REFUSAL
                 return need_privilege(href, "write-content", reason)
         return self._check_content(folder, href, body)
 
