@@ -61,3 +61,34 @@ def test_ordinary_query_still_answers(dav):
     """A filter nested as deep as real clients nest it still works."""
     answer = as_user(dav, ALICE).report(CALENDAR, _deep_query(2))
     assert answer.status_code == 207
+
+
+def test_depth_other_than_0_1_infinity_is_400(dav):
+    """``Depth: banana`` is a bad request, not infinity (RFC 4918 10.2)."""
+    answer = as_user(dav, ALICE).propfind(
+        CALENDAR, '<D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>',
+        "banana")
+    assert answer.status_code == 400
+    assert "Depth" in answer.text
+
+
+MAKE_CALENDAR = """<?xml version="1.0" encoding="utf-8"?>
+<C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
+<D:set><D:prop><D:displayname>x</D:displayname></D:prop></D:set>
+</C:mkcalendar>"""
+
+
+def test_mkcalendar_over_an_existing_mail_folder_is_405(dav):
+    """MKCALENDAR on the name of Alice's mail folder Sent is 405 with
+    Allow (RFC 4791 5.3.1), not a bare 400."""
+    answer = as_user(dav, ALICE).request("MKCALENDAR", f"{ALICE}/Sent/",
+                                         MAKE_CALENDAR)
+    assert answer.status_code == 405 and "Allow" in answer.headers
+
+
+def test_mkcalendar_with_a_prefix_name_says_why(dav):
+    """A name using the shared prefix is 400 with a reason."""
+    answer = as_user(dav, ALICE).request("MKCALENDAR", f"{ALICE}/~evil/",
+                                         MAKE_CALENDAR)
+    assert answer.status_code == 400
+    assert "prefix" in answer.text

@@ -97,6 +97,15 @@ REPLIES: dict[str, Reply] = {
         b"Calendars and contacts are switched off for this account.\n"),
     "too-large": Reply("413 Content Too Large",
                        b"The request body is too large.\n"),
+    "bad-depth": Reply("400 Bad Request",
+                       b"Depth must be 0, 1 or infinity.\n"),
+    "bad-folder-name": Reply(
+        "400 Bad Request",
+        b"This folder name is not allowed: it is empty, uses a shared or "
+        b"public folder prefix, or holds a control character.\n"),
+    "exists": Reply("405 Method Not Allowed",
+                    b"A folder of this name already exists.\n",
+                    (("Allow", "OPTIONS, GET, HEAD, PROPFIND, REPORT"),)),
     "error": Reply("500 Internal Server Error",
                    b"The server could not answer this request.\n"),
 }
@@ -204,6 +213,10 @@ class Application(RadicaleApplication):
         if body is None:
             return self._canned(REPLIES["too-large"])
         method = environ.get("REQUEST_METHOD", "").upper()
+        depth = environ.get("HTTP_DEPTH")
+        if depth is not None and \
+                depth.strip().lower() not in ("0", "1", "infinity"):
+            return self._canned(REPLIES["bad-depth"])
         if method in XML_METHODS and body and _hostile_xml(body):
             log.warning("refused %s from %s: a DTD or too deep XML",
                         method, account)
@@ -361,6 +374,21 @@ class Application(RadicaleApplication):
                     folder.url)
         return need_privilege(href, "write-properties")
 
+    def _check_new_folder(self, home: str, name: str) -> Reply | None:
+        """A new own folder's name must be valid (the naming core) and
+        free: an existing folder of any kind answers 405 (RFC 4791
+        5.3.1), a mail folder included."""
+        store = self.places.store
+        try:
+            acl.display_name(home, home, acl.OwnerKind.ACCOUNT, name,
+                             store.prefixes)
+        except acl.FolderNameError:
+            return REPLIES["bad-folder-name"]
+        if any(folder.path == name
+               for folder in store.directory.folders(home)):
+            return REPLIES["exists"]
+        return None
+
     def _check_create(self, place: Place | None, href: str,
                       body: bytes) -> Reply | None:
         """New collections only right below one's own home."""
@@ -369,7 +397,7 @@ class Application(RadicaleApplication):
         home, _, name = path.partition("/")
         own = state is not None and home == state.account
         if own and name and "/" not in name:
-            return None  # Radicale answers an existing one (409)
+            return self._check_new_folder(home, name)
         return need_privilege(href, "bind",
                               "collections are made in one's own home only")
 
