@@ -7,7 +7,7 @@ thousands of elements deep are refused before Radicale parses them.
 from __future__ import annotations
 
 import pytest
-from tests.dav.conftest import ALICE, as_user
+from tests.dav.conftest import ALICE, BOB, SHARED_CALENDAR, as_user
 
 CALENDAR = f"{ALICE}/Calendar/"
 
@@ -92,3 +92,30 @@ def test_mkcalendar_with_a_prefix_name_says_why(dav):
                                          MAKE_CALENDAR)
     assert answer.status_code == 400
     assert "prefix" in answer.text
+
+
+FREE_BUSY_QUERY = """<?xml version="1.0" encoding="utf-8"?>
+<C:free-busy-query xmlns:C="urn:ietf:params:xml:ns:caldav">
+<C:time-range start="20260301T000000Z" end="20260401T000000Z"/>
+</C:free-busy-query>"""
+
+
+def test_headers_of_free_busy_and_whole_collection_get(dav):
+    """The free-busy view's Content-Type names its charset once; a
+    whole-collection GET of a shared calendar proposes a file name
+    without a slash (its name for Bob, ``~alice@example.com/Calendar``,
+    has one)."""
+    bob = as_user(dav, BOB)
+    view = f"{BOB}/{SHARED_CALENDAR}/"
+    busy = bob.request("GET", view + "?view=freebusy"
+                       "&start=20260301T000000Z&end=20260401T000000Z")
+    assert busy.status_code == 200
+    assert busy.headers["Content-Type"].lower().count("charset") == 1
+    query = bob.report(view, FREE_BUSY_QUERY)
+    assert query.status_code == 200
+    assert query.headers["Content-Type"].lower().count("charset") == 1
+    whole = bob.request("GET", view)
+    assert whole.status_code == 200
+    disposition = whole.headers["Content-Disposition"]
+    filename = disposition.partition("filename")[2]
+    assert "/" not in filename and "%2f" not in filename.lower()

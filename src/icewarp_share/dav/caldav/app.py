@@ -245,7 +245,7 @@ class Application(RadicaleApplication):
             answer["status"], answer["headers"] = status, headers
 
         body = list(super().__call__(environ, start))
-        return answer["status"], list(answer["headers"]), body
+        return answer["status"], _tidy(answer["headers"]), body
 
     @staticmethod
     def _canned(reply: Reply
@@ -449,6 +449,21 @@ def _destination(environ: dict[str, Any]) -> str | None:
     if not (path + "/").startswith(prefix + "/"):
         return None
     return path[len(prefix):]
+
+
+def _tidy(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Radicale's headers, with each Content-Type parameter once and no
+    slash in a proposed file name (a shared folder's name has one)."""
+    tidied = []
+    for name, value in headers:
+        if name.lower() == "content-type":
+            parts = [part.strip() for part in value.split(";")]
+            value = "; ".join(dict.fromkeys(p for p in parts if p))
+        elif name.lower() == "content-disposition":
+            kind, _, rest = value.partition(";")
+            value = kind + _ + rest.replace("/", "_")
+        tidied.append((name, value))
+    return tidied
 
 
 def _hostile_xml(body: bytes) -> bool:
