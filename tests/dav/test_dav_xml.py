@@ -7,7 +7,13 @@ thousands of elements deep are refused before Radicale parses them.
 from __future__ import annotations
 
 import pytest
-from tests.dav.conftest import ALICE, BOB, SHARED_CALENDAR, as_user
+from tests.dav.conftest import (
+    ALICE,
+    BOB,
+    SHARED_CALENDAR,
+    as_user,
+    fixture_text,
+)
 
 CALENDAR = f"{ALICE}/Calendar/"
 
@@ -119,3 +125,17 @@ def test_headers_of_free_busy_and_whole_collection_get(dav):
     disposition = whole.headers["Content-Disposition"]
     filename = disposition.partition("filename")[2]
     assert "/" not in filename and "%2f" not in filename.lower()
+
+
+def test_put_with_dates_out_of_range_is_not_a_412(dav):
+    """An event at the end of year 9999 lasting 10,000 days cannot be
+    stored: that is said with 403 valid-calendar-data, not a 412 that
+    suggests a failed If-Match the client never sent."""
+    text = (fixture_text("public_event.ics")
+            .replace("public-1", "far-future")
+            .replace("DTSTART:20260310T140000Z", "DTSTART:99991231T235959Z")
+            .replace("DTEND:20260310T150000Z", "DURATION:P10000D"))
+    answer = as_user(dav, ALICE).put(CALENDAR + "far.ics", text,
+                                     Content_Type="text/calendar")
+    assert answer.status_code == 403, answer.status_code
+    assert "valid-calendar-data" in answer.text

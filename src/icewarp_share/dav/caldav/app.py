@@ -234,7 +234,23 @@ class Application(RadicaleApplication):
             refusal = self._refusal(environ, state, body)
             if refusal is not None:
                 return self._canned(refusal)
-            return self._radicale(environ)
+            answer = self._radicale(environ)
+        if method == "PUT" and answer[0].startswith("412") and \
+                not _conditional(environ):
+            return self._canned(self._unstorable(len(body)))
+        return answer
+
+    def _unstorable(self, size: int) -> Reply:
+        """Why Radicale's 412 to an unconditional PUT happened.
+
+        Radicale signals both a resource over its size limit and a date
+        computation that overflows (year 9999 plus a long duration) as a
+        failed precondition; neither is one the client asked for.
+        """
+        if size > self._max_resource_size:
+            return REPLIES["too-large"]
+        return precondition("C:valid-calendar-data",
+                            "a date or duration of this item is out of range")
 
     def _radicale(self, environ: dict[str, Any]
                   ) -> tuple[str, list[tuple[str, str]], list[bytes]]:
@@ -449,6 +465,13 @@ def _destination(environ: dict[str, Any]) -> str | None:
     if not (path + "/").startswith(prefix + "/"):
         return None
     return path[len(prefix):]
+
+
+def _conditional(environ: dict[str, Any]) -> bool:
+    """Whether a request carries a precondition of its own."""
+    return any(environ.get(name) for name in (
+        "HTTP_IF_MATCH", "HTTP_IF_NONE_MATCH", "HTTP_IF",
+        "HTTP_IF_UNMODIFIED_SINCE"))
 
 
 def _tidy(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
