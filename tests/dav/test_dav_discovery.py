@@ -242,6 +242,19 @@ def test_caldav_library_given_the_bare_server_address(dav):
     assert anonymous.status_code == 401
 
 
+def test_calendar_user_address_set_names_a_mailto(dav):
+    """The home's calendar-user-address-set names Bob's address as a
+    mailto: URI (RFC 6638 2.4.1), first."""
+    body = ("<D:propfind xmlns:D=\"DAV:\" "
+            "xmlns:C=\"urn:ietf:params:xml:ns:caldav\"><D:prop>"
+            "<C:calendar-user-address-set/></D:prop></D:propfind>")
+    found = multistatus(as_user(dav, BOB).propfind(f"{BOB}/", body, "0"))
+    element = found[f"/dav/{BOB}/"].found[
+        "{urn:ietf:params:xml:ns:caldav}calendar-user-address-set"]
+    hrefs = [h.text for h in element.iter(f"{DAV_NS}href")]
+    assert hrefs[0] == f"mailto:{BOB}"
+
+
 def test_owner_url_works_for_grantee(dav):
     """Alice's own URL of the folder answers Bob as his shared view does."""
     bob = as_user(dav, BOB)

@@ -24,6 +24,7 @@ PRIVILEGE_SET = xmlutils.make_clark("D:current-user-privilege-set")
 _PROPSTAT = xmlutils.make_clark("D:propstat")
 _STATUS = xmlutils.make_clark("D:status")
 _PROP = xmlutils.make_clark("D:prop")
+_ADDRESS_SET = xmlutils.make_clark("C:calendar-user-address-set")
 
 
 _HOME_PRIVILEGES = frozenset(
@@ -62,6 +63,15 @@ def _set_privileges(response: ET.Element, names: frozenset[str]) -> None:
             ET.SubElement(privilege, name)
 
 
+def _add_mailto(response: ET.Element, address: str) -> None:
+    """Name the user's address in ``calendar-user-address-set`` as a
+    ``mailto:`` URI (RFC 6638 2.4.1), before the principal's URL."""
+    for element in response.iter(_ADDRESS_SET):
+        href = ET.Element(xmlutils.make_clark("D:href"))
+        href.text = f"mailto:{address}"
+        element.insert(0, href)
+
+
 def found_first(response: ET.Element) -> None:
     """Put the 200 propstat before the others (Thunderbird CardDAV)."""
     propstats = response.findall(_PROPSTAT)
@@ -85,6 +95,8 @@ def _adjusted(original: Callable[..., ET.Element]
         names = privileges_of(item)
         if names is not None:
             _set_privileges(answer, names)
+        if isinstance(item, Home):
+            _add_mailto(answer, item.path)
         found_first(answer)
         return answer
 
