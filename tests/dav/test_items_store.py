@@ -32,6 +32,15 @@ def test_put_get_and_replace_keep_one_item_per_href(store):
     assert items.get(folder, ["a.ics", "b.ics"]).keys() == {"a.ics"}
 
 
+def test_get_leaves_out_classes_in_the_query(store):
+    """Items of a class left out are not read, like missing hrefs."""
+    items, folder = ItemStore(store.db), _folder(store)
+    items.put(folder, "p.ics", "x", _facts("p", 0, 1, "PRIVATE"))
+    items.put(folder, "a.ics", "x", _facts("a", 0, 1))
+    found = items.get(folder, ["p.ics", "a.ics", "nope.ics"], ["PRIVATE"])
+    assert found.keys() == {"a.ics"}
+
+
 def test_in_range_is_an_overlap_lookup(store):
     """Items overlapping [start, end) of the component asked are found."""
     items, folder = ItemStore(store.db), _folder(store)

@@ -240,16 +240,24 @@ class ItemStore:
                              .order_by(Item.href))
             return [_stored(row) for row in rows]
 
-    def get(self, folder_id: int,
-            hrefs: Iterable[str]) -> dict[str, StoredItem]:
-        """The items found among ``hrefs``; missing ones are left out."""
+    def get(self, folder_id: int, hrefs: Iterable[str],
+            without_classes: Iterable[str] = ()) -> dict[str, StoredItem]:
+        """The items found among ``hrefs``; missing ones are left out.
+
+        Items of ``without_classes`` are left out by the query itself,
+        so asking for them costs what asking for missing hrefs costs.
+        """
         wanted = sorted(set(hrefs))
+        left_out = sorted(set(without_classes))
         found: dict[str, StoredItem] = {}
         with self.db.read() as s:
             for chunk in range(0, len(wanted), 500):
-                rows = s.scalars(select(Item).where(
+                query = select(Item).where(
                     Item.folder_id == folder_id,
-                    Item.href.in_(wanted[chunk:chunk + 500])))
+                    Item.href.in_(wanted[chunk:chunk + 500]))
+                if left_out:
+                    query = query.where(Item.item_class.not_in(left_out))
+                rows = s.scalars(query)
                 found.update((row.href, _stored(row)) for row in rows)
         return found
 
