@@ -10,7 +10,6 @@ them from the store's thread pool.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 
 from icewarp_share import acl
@@ -278,18 +277,60 @@ def _ancestors(name: str) -> list[str]:
     return [acl.DELIMITER.join(parts[:i]) for i in range(1, len(parts))]
 
 
-def pattern_matcher(reference: str, pattern: str) -> re.Pattern[str]:
-    """The RFC 3501 6.3.8 wildcards: ``*`` any, ``%`` any but '/'."""
-    whole = reference + pattern
-    out = []
-    for char in whole:
-        if char == "*":
-            out.append(".*")
-        elif char == "%":
-            out.append("[^/]*")
-        else:
-            out.append(re.escape(char))
-    regex = "".join(out)
-    if whole.upper().startswith("INBOX"):
-        regex = "(?i:INBOX)" + "".join(out[5:])
-    return re.compile(regex + r"\Z")
+MAX_PATTERN_TOKENS = 2048
+
+
+class Wildcards:
+    """An RFC 3501 6.3.8 LIST pattern: ``*`` any, ``%`` any but '/'.
+
+    Matched by dynamic programming in time proportional to pattern times
+    name, never by a backtracking regular expression: a pattern of many
+    wildcards (``%%%%...``) must not stall the process for every user.
+    """
+
+    def __init__(self, whole: str) -> None:
+        # Runs of wildcards mean the same as one (the widest of them).
+        tokens: list[str] = []
+        for char in whole:
+            if char in "*%" and tokens and tokens[-1] in ("*", "%"):
+                if char == "*":
+                    tokens[-1] = "*"
+                continue
+            tokens.append(char)
+        self.inbox = whole.upper().startswith("INBOX")
+        self.tokens = tokens
+        # No stored name is this long (paths are capped at 1000 characters
+        # plus prefix and owner), so a longer pattern matches nothing.
+        self.hopeless = len(tokens) > MAX_PATTERN_TOKENS
+
+    def match(self, name: str) -> bool:
+        """Whether the whole of ``name`` matches the pattern."""
+        if self.hopeless:
+            return False
+        tokens = self.tokens
+        if self.inbox and name.upper().startswith("INBOX"):
+            name = "INBOX" + name[5:]
+            tokens = list("INBOX") + tokens[5:]
+        # reachable[j]: the first i tokens can match name[:j].
+        reachable = [True] + [False] * len(name)
+        for token in tokens:
+            following = [False] * (len(name) + 1)
+            if token in ("*", "%"):
+                running = False
+                for j in range(len(name) + 1):
+                    if token == "%" and j > 0 and name[j - 1] == "/":
+                        running = False
+                    running = running or reachable[j]
+                    following[j] = running
+            else:
+                for j in range(1, len(name) + 1):
+                    following[j] = reachable[j - 1] and name[j - 1] == token
+            reachable = following
+            if not any(reachable):
+                return False
+        return reachable[len(name)]
+
+
+def pattern_matcher(reference: str, pattern: str) -> Wildcards:
+    """The matcher of a LIST reference and pattern (RFC 3501 6.3.8)."""
+    return Wildcards(reference + pattern)
