@@ -28,6 +28,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # Paths are case-sensitive everywhere (WebDAV lock prefixes, folder
+    # subtrees): LIKE must be too, as it is on PostgreSQL.
+    cursor.execute("PRAGMA case_sensitive_like=ON")
     cursor.close()
 
 

@@ -59,6 +59,11 @@ MAX_XML_BODY = 1 << 20
 XML_METHODS = frozenset({"PROPFIND", "PROPPATCH", "LOCK"})
 _DECLARATIONS = (b"<!doctype", b"<!entity")
 
+MAX_PROPPATCH_ELEMENTS = 1024
+"""Elements in one PROPPATCH body: a few per property, at most 256
+properties. Each stored property costs a write; without a cap one sharee
+could hold every worker for minutes."""
+
 StartResponse = Any
 Environ = dict[str, Any]
 
@@ -248,6 +253,7 @@ class FilesApp:
                 account: str, method: str) -> Iterable[bytes]:
         if not account:
             return replies.send(replies.REPLIES["login"], start_response)
+        _canonical_owner(environ)
         segments, problem = _segments(environ.get("PATH_INFO", ""))
         if problem is None:
             problem = self._check_body(environ, method)
@@ -288,9 +294,12 @@ class FilesApp:
             body = b""
         if len(body) > MAX_XML_BODY:
             return "body-too-large"
-        lowered = body.lower()
-        if any(mark in lowered for mark in _DECLARATIONS):
+        if any(mark in text for mark in _DECLARATIONS
+               for text in _readable_forms(body)):
             return "xml-declarations"
+        if method == "PROPPATCH" and \
+                body.count(b"<") > MAX_PROPPATCH_ELEMENTS:
+            return "too-many-properties"
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         return None
@@ -330,6 +339,40 @@ def _length(environ: Environ) -> int | None:
         return int(text)
     except ValueError:
         return -1
+
+
+def _readable_forms(body: bytes) -> list[bytes]:
+    """The body lower-cased as sent and, for UTF-16 or UTF-32 bodies, as
+    decoded text: a declaration must not hide behind an encoding."""
+    forms = [body.lower()]
+    if b"\x00" in body[:512] or body[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        for encoding in ("utf-16", "utf-32"):
+            try:
+                text = body.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            forms.append(text.lower().encode("utf-8", "replace"))
+    return forms
+
+
+def _canonical_owner(environ: Environ) -> None:
+    """Spell the owner address of the path, and of Destination, in lower
+    case: locks and dead properties are kept by path, so two spellings of
+    one folder must never be two resources."""
+    path = environ.get("PATH_INFO", "")
+    first, sep, rest = path.lstrip("/").partition("/")
+    if "@" in first and first != first.lower():
+        environ["PATH_INFO"] = "/" + first.lower() + sep + rest
+    destination = environ.get("HTTP_DESTINATION", "")
+    marker = "/webdav/"
+    at = destination.find(marker)
+    if at >= 0:
+        start = at + len(marker)
+        end = destination.find("/", start)
+        end = len(destination) if end < 0 else end
+        owner = destination[start:end]
+        environ["HTTP_DESTINATION"] = (destination[:start] + owner.lower()
+                                       + destination[end:])
 
 
 def _segments(path_info: str) -> tuple[list[str], str | None]:

@@ -64,6 +64,9 @@ REPLIES: Mapping[str, Reply] = MappingProxyType({
                        "The upload is larger than this server accepts."),
     "body-too-large": Reply(413, "Content Too Large",
                             "The request body is too large."),
+    "too-many-properties": Reply(
+        413, "Content Too Large",
+        "A PROPPATCH may set or remove at most 256 properties."),
     "unavailable": Reply(503, "Service Unavailable",
                          "The server cannot reach its storage."),
     "error": Reply(500, "Internal Server Error",
