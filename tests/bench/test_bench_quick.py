@@ -44,7 +44,8 @@ def test_quick_run_gives_every_line_a_figure_or_a_reason(
     for row in rows:
         assert row["ours"] is not None or row["note"], row
         if row["area"] in PEERS and dovecot_present(row["area"]):
-            assert row["peer"] is not None, row
+            # A peer that failed under load still owes a reason.
+            assert row["peer"] is not None or row["note"], row
         if row["met"] is False:
             assert row["note"] or row["area"] != "ACL", row
     assert "ours/peer" in result.stdout
