@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import re
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -51,6 +52,8 @@ if TYPE_CHECKING:
     from .listeners import Service
 
 log = logging.getLogger(__name__)
+
+_LITERAL_PLUS = re.compile(rb"\{\d+\+\}\Z")
 
 _SCOPE_RIGHT = {"seen": acl.Operation.SET_SEEN,
                 "deleted": acl.Operation.DELETE_ITEM,
@@ -133,9 +136,12 @@ class Session(imap4.IMAP4Server):
             self.blocked.append(line)
             return
         self.resetTimeout()
-        parse = getattr(self, "parse_" + self.parseState)
+        state = self.parseState
+        parse = getattr(self, "parse_" + state)
         try:
             parse(line)
+            if state == "command":
+                self._refuse_unread_literal(line)
         except Refused as refused:
             # Raised while reading arguments, e.g. a literal too large.
             self._reply(line.split(b" ", 1)[0], refused.reply)
@@ -144,6 +150,21 @@ class Session(imap4.IMAP4Server):
             log.exception("IMAP command failed while parsing")
             status, text = reply("parseerror")
             self._respond(status, None, text)
+
+    def _refuse_unread_literal(self, line: bytes) -> None:
+        """Close when a refused command leaves a LITERAL+ literal unread.
+
+        With ``{N+}`` (RFC 7888) the client sends the literal without
+        waiting; if the command was refused before its arguments reached
+        the literal, those bytes would otherwise be read as the next
+        command (a tester ran ``DELETE`` and ``LOGIN`` that way).
+        """
+        if _LITERAL_PLUS.search(line) is None:
+            return
+        if self._pendingLiteral is not None or not self.line_mode:
+            return  # the command is reading its literal
+        self.sendLine(b"* BYE The literal of a refused command is not read")
+        self.wire.loseConnection()
 
     def dispatchCommand(self, tag: bytes, cmd: bytes, rest: bytes | None,
                         uid: Any = None) -> None:
