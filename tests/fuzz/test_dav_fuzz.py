@@ -11,8 +11,6 @@ server must still answer a fresh client afterwards.
 
 from __future__ import annotations
 
-import re
-
 import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
@@ -103,16 +101,8 @@ def test_dav_survives_bad_paths_and_bodies(
     answer = requests.request(
         method, server.http_url + path, data=body.encode(),
         headers=sent, auth=(user, PASSWORD), timeout=20)
-    known = path.startswith("/dav/") and (
-        "charset=nope" in sent.get("Content-Type", "")
-        or re.fullmatch(r'<propfind xmlns="DAV:"( a="v*")?/>', body)
-        is not None)
-    # Known: CalDAV answers 500 to an unknown charset and to an empty
-    # propfind element (strict xfails below); the body must still be
-    # canned.
-    if not known:
-        assert answer.status_code < 500, (answer.status_code,
-                                          answer.text[:500])
+    assert answer.status_code < 500, (answer.status_code,
+                                      answer.text[:500])
     assert not LEAK.search(answer.text), answer.text[:2000]
     assert not XXE.search(answer.text), "a local file was read"
 
@@ -154,9 +144,6 @@ def test_caldav_entity_bodies_are_bad_requests(
     assert 400 <= answer.status_code < 500, answer.status_code
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "CalDAV: a request body with an unknown charset in Content-Type "
-    "answers 500 instead of 400/415"))
 def test_caldav_unknown_charset_is_a_client_error(
         server: RunningServer) -> None:
     """CalDAV: PROPFIND with ``charset=nope`` is a 4xx, not 500."""
@@ -168,9 +155,6 @@ def test_caldav_unknown_charset_is_a_client_error(
     assert 400 <= answer.status_code < 500, answer.status_code
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "CalDAV: PROPFIND with an empty <propfind/> element answers 500 "
-    "(child index out of range) instead of 400"))
 def test_caldav_empty_propfind_is_not_a_server_error(
         server: RunningServer) -> None:
     """CalDAV: ``<propfind xmlns="DAV:"/>`` is no server error."""

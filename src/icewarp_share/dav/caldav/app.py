@@ -11,6 +11,7 @@ replies, so that no exception text reaches a client.
 
 from __future__ import annotations
 
+import codecs
 import io
 import logging
 import time
@@ -220,6 +221,11 @@ class Application(RadicaleApplication):
         if method in XML_METHODS and body and _hostile_xml(body):
             log.warning("refused %s from %s: a DTD or too deep XML",
                         method, account)
+            return self._canned(REPLIES["bad-request"])
+        if body and not _known_charset(environ.get("CONTENT_TYPE", "")):
+            return self._canned(REPLIES["bad-request"])
+        if method == "PROPFIND" and body and _empty_propfind(body):
+            # RFC 4918 14.20: propfind holds propname, allprop or prop.
             return self._canned(REPLIES["bad-request"])
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
@@ -487,6 +493,27 @@ def _tidy(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
             value = kind + _ + rest.replace("/", "_")
         tidied.append((name, value))
     return tidied
+
+
+def _known_charset(content_type: str) -> bool:
+    """Whether the charset a Content-Type names (if any) exists."""
+    for parameter in content_type.split(";")[1:]:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            try:
+                codecs.lookup(value.strip().strip('"'))
+            except LookupError:
+                return False
+    return True
+
+
+def _empty_propfind(body: bytes) -> bool:
+    """A well-formed propfind element with nothing in it."""
+    try:
+        root = SafeET.fromstring(body)
+    except Exception:  # noqa: BLE001 - malformed XML is Radicale's 400
+        return False
+    return root.tag == "{DAV:}propfind" and len(root) == 0
 
 
 def _hostile_xml(body: bytes) -> bool:
