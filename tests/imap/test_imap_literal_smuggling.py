@@ -36,3 +36,21 @@ def test_literal_of_unknown_command_is_not_a_login(
     answer = _exchange(imap_server, payload)
     assert b"* BYE" in answer
     assert b"X5 OK" not in answer and b"Logged in" not in answer
+
+
+def test_unknown_system_flag_is_the_clients_error(
+        imap_server: RunningServer) -> None:
+    """STORE of ``\\Bogus`` is BAD with a reason, not a server bug."""
+    import imaplib
+
+    client = imaplib.IMAP4("127.0.0.1", imap_server.ports["imap"])
+    client.login("alice@example.com", "secret")
+    client.append("INBOX", None, None, b"Subject: f\r\n\r\nbody\r\n")
+    client.select("INBOX")
+    try:
+        client.store("1", "+FLAGS", "(\\Bogus)")
+        answered = "OK"
+    except imaplib.IMAP4.error as exc:
+        answered = str(exc)
+    client.logout()
+    assert "SERVERBUG" not in answered and answered != "OK"

@@ -31,7 +31,7 @@ from twisted.python.failure import Failure
 
 from icewarp_share import acl
 from icewarp_share.auth import plaintext_allowed
-from icewarp_share.store.errors import NotFound, StoreError
+from icewarp_share.store.errors import Invalid, NotFound, StoreError
 from icewarp_share.store.mail import (
     SEEN,
     SYSTEM_FLAGS,
@@ -184,7 +184,9 @@ class Session(imap4.IMAP4Server):
                 handler(server, *args, **kwargs)
             except Refused as refused:
                 self._reply(tag, refused.reply)
-            except imap4.IllegalClientResponse:
+            except (imap4.IllegalClientResponse, Invalid):
+                # Invalid: the store refused a value the client sent (an
+                # unknown system flag...): the client's error, not ours.
                 self._reply(tag, "badsyntax")
             except Exception:
                 log.exception("IMAP %s failed", cmd.decode("ascii", "replace"))
@@ -255,6 +257,8 @@ class Session(imap4.IMAP4Server):
                 self._reply(tag, failure.value.reply)
             elif failure.check(NotFound):
                 self._reply(tag, "nonexistent")
+            elif failure.check(Invalid):
+                self._reply(tag, "badsyntax")
             elif failure.check(StoreError):
                 self._reply(tag, "cannot")
             else:
